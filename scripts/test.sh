@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check: formatting, clippy with warnings as errors, the Rust unit
+# and integration tests, the wasm build of both workers, and the Miniflare
+# suite. Installs what is missing first (scripts/bootstrap.sh).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+. scripts/bootstrap.sh
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native and wasm32), warnings as errors"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --lib --locked --target wasm32-unknown-unknown -- -D warnings
+
+step "Rust tests"
+cargo test --workspace --locked
+
+step "wasm build of both workers"
+bash scripts/build.sh
+
+step "Miniflare suite"
+node --test --test-concurrency=1 tests/
