@@ -1,0 +1,71 @@
+//! Browser sessions: an opaque random id in a cookie, its hash in D1.
+
+use aurora_auth::{Claims, SubjectKind};
+use worker::Request;
+
+use crate::config::SESSION_COOKIE;
+use crate::http::AppResult;
+use crate::random;
+use crate::request::{cookies, Ctx};
+use crate::return_target::Service;
+use crate::store;
+
+/// The live session of this request, if its cookie names one.
+pub async fn current(ctx: &Ctx, req: &Request) -> AppResult<Option<(String, store::Session)>> {
+    for id in cookies(req, SESSION_COOKIE) {
+        if !random::looks_like_token(&id) {
+            continue;
+        }
+        let hash = random::sha256_hex(&id);
+        let idle = ctx.config.session_idle;
+        if let Some(session) = store::live_session(&ctx.db, &hash, ctx.now, idle).await? {
+            return Ok(Some((id, session)));
+        }
+    }
+    Ok(None)
+}
+
+/// Opens a session for a user; returns the `Set-Cookie` value that carries it.
+pub async fn start(ctx: &Ctx, user_id: i64) -> AppResult<String> {
+    let id = random::token_256()?;
+    let max_age = ctx.config.session_max_age;
+    let hash = random::sha256_hex(&id);
+    store::create_session(&ctx.db, &hash, user_id, ctx.now, ctx.now + max_age).await?;
+    Ok(ctx.config.session_cookie().set(&id, max_age)?)
+}
+
+/// Ends the session with this id.
+pub async fn revoke(ctx: &Ctx, id: &str) -> AppResult<()> {
+    store::revoke_session(&ctx.db, &random::sha256_hex(id), ctx.now).await
+}
+
+/// Signs a token for `username` to enter `service`, and the `Set-Cookie`
+/// value that delivers it to that service's path only. The cookie never
+/// outlives the session that issued it.
+pub fn service_token_cookie(
+    ctx: &Ctx,
+    service: &Service,
+    username: &str,
+    session_expires_at: i64,
+) -> AppResult<String> {
+    let lifetime = ctx
+        .config
+        .token_ttl
+        .min(session_expires_at - ctx.now)
+        .max(1);
+    let claims = Claims {
+        iss: ctx.config.issuer.clone(),
+        sub: username.to_owned(),
+        aud: service.audience.clone(),
+        iat: ctx.now,
+        exp: ctx.now + lifetime,
+        nbf: None,
+        jti: Some(random::token_256()?),
+        kind: SubjectKind::User,
+    };
+    let token = ctx.config.keys.sign(&claims)?;
+    let spec = ctx
+        .config
+        .service_cookie(&service.cookie_name, &service.cookie_path);
+    Ok(spec.set(&token, lifetime)?)
+}
