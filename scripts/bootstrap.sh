@@ -22,9 +22,10 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown >&2
 fi
 
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$worker_build_version" ]; then
+# `worker-build --version` prints the bare version number.
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$worker_build_version" ]; then
   say "installing worker-build $worker_build_version (a few minutes)"
-  cargo install --locked worker-build --version "$worker_build_version" >&2
+  cargo install --locked --force worker-build --version "$worker_build_version" >&2
 fi
 
 bindgen_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' \
@@ -33,9 +34,9 @@ if [ -z "$bindgen_version" ]; then
   say "no wasm-bindgen version found in Cargo.lock"
   exit 1
 fi
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $NF}')" != "$bindgen_version" ]; then
   say "installing wasm-bindgen-cli $bindgen_version (a few minutes)"
-  cargo install --locked wasm-bindgen-cli --version "$bindgen_version" >&2
+  cargo install --locked --force wasm-bindgen-cli --version "$bindgen_version" >&2
 fi
 
 # npm ci only when package-lock.json changed since the last install.

@@ -131,8 +131,7 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
         }
     };
 
-    store::clear_failures(&ctx.db, &user_key).await?;
-    let session_cookie = session::start(ctx, user.id).await?;
+    let session_cookie = session::start(ctx, user.id, &user_key).await?;
     Audit::new("login", "success", &ctx.request_id)
         .with("user", user.username.as_str())
         .with("service", audience)
@@ -215,14 +214,19 @@ async fn check_credentials(
 /// Seconds until the caller may try again, when either key has too many failures.
 async fn throttled(ctx: &Ctx, user_key: &str, addr_key: &str) -> AppResult<Option<i64>> {
     let since = ctx.now - THROTTLE_WINDOW;
-    let mut wait: Option<i64> = None;
-    for (key, limit) in [(user_key, MAX_USER_FAILURES), (addr_key, MAX_ADDR_FAILURES)] {
-        let (count, oldest) = store::failures_since(&ctx.db, key, since).await?;
-        if count >= limit {
-            let until = oldest.unwrap_or(ctx.now) + THROTTLE_WINDOW - ctx.now;
-            wait = Some(wait.unwrap_or(0).max(until.max(1)));
-        }
-    }
+    let windows = store::failures_since(&ctx.db, [user_key, addr_key], since).await?;
+    let wait = windows
+        .iter()
+        .filter(|w| {
+            let limit = if w.throttle_key == user_key {
+                MAX_USER_FAILURES
+            } else {
+                MAX_ADDR_FAILURES
+            };
+            w.failures >= limit
+        })
+        .map(|w| (w.oldest + THROTTLE_WINDOW - ctx.now).max(1))
+        .max();
     Ok(wait)
 }
 

@@ -25,12 +25,14 @@ pub async fn current(ctx: &Ctx, req: &Request) -> AppResult<Option<(String, stor
     Ok(None)
 }
 
-/// Opens a session for a user; returns the `Set-Cookie` value that carries it.
-pub async fn start(ctx: &Ctx, user_id: i64) -> AppResult<String> {
+/// Opens a session for a user and forgets the failures under `clear_key`;
+/// returns the `Set-Cookie` value that carries the session.
+pub async fn start(ctx: &Ctx, user_id: i64, clear_key: &str) -> AppResult<String> {
     let id = random::token_256()?;
     let max_age = ctx.config.session_max_age;
     let hash = random::sha256_hex(&id);
-    store::create_session(&ctx.db, &hash, user_id, ctx.now, ctx.now + max_age).await?;
+    let expires_at = ctx.now + max_age;
+    store::create_session(&ctx.db, &hash, user_id, ctx.now, expires_at, clear_key).await?;
     Ok(ctx.config.session_cookie().set(&id, max_age)?)
 }
 

@@ -108,22 +108,27 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-/// Opens a session; only the hash of its id is stored.
+/// Opens a session (only the hash of its id is stored) and, in the same
+/// transaction, forgets the failures recorded under `clear_key`.
 pub async fn create_session(
     db: &D1Database,
     id_hash: &str,
     user_id: i64,
     now: i64,
     expires_at: i64,
+    clear_key: &str,
 ) -> AppResult<()> {
-    let sql = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) \
-               VALUES (?1, ?2, ?3, ?3, ?4)";
-    stmt(
-        db,
-        sql,
-        &[text(id_hash), int(user_id), int(now), int(expires_at)],
-    )?
-    .run()
+    let insert = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) \
+                  VALUES (?1, ?2, ?3, ?3, ?4)";
+    let clear = "DELETE FROM login_failures WHERE throttle_key = ?1";
+    db.batch(vec![
+        stmt(db, clear, &[text(clear_key)])?,
+        stmt(
+            db,
+            insert,
+            &[text(id_hash), int(user_id), int(now), int(expires_at)],
+        )?,
+    ])
     .await?;
     Ok(())
 }
@@ -157,24 +162,30 @@ pub async fn revoke_session(db: &D1Database, id_hash: &str, now: i64) -> AppResu
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct FailureWindow {
-    failures: i64,
-    oldest: Option<i64>,
+/// Failures recorded under one throttle key within a window.
+#[derive(Debug, Deserialize)]
+pub struct FailureWindow {
+    /// The key, e.g. `user:alice`.
+    pub throttle_key: String,
+    /// How many failures.
+    pub failures: i64,
+    /// When the oldest of them happened.
+    pub oldest: i64,
 }
 
-/// Failures recorded for `key` since `since`, and when the oldest of them happened.
+/// Failures recorded since `since` under each of two keys, in one query.
 pub async fn failures_since(
     db: &D1Database,
-    key: &str,
+    keys: [&str; 2],
     since: i64,
-) -> AppResult<(i64, Option<i64>)> {
-    let sql = "SELECT COUNT(*) AS failures, MIN(failed_at) AS oldest FROM login_failures \
-               WHERE throttle_key = ?1 AND failed_at > ?2";
-    let row = stmt(db, sql, &[text(key), int(since)])?
-        .first::<FailureWindow>(None)
+) -> AppResult<Vec<FailureWindow>> {
+    let sql = "SELECT throttle_key, COUNT(*) AS failures, MIN(failed_at) AS oldest \
+               FROM login_failures WHERE throttle_key IN (?1, ?2) AND failed_at > ?3 \
+               GROUP BY throttle_key";
+    let result = stmt(db, sql, &[text(keys[0]), text(keys[1]), int(since)])?
+        .all()
         .await?;
-    Ok(row.map_or((0, None), |r| (r.failures, r.oldest)))
+    Ok(result.results::<FailureWindow>()?)
 }
 
 /// Records one failure under each key, and forgets failures older than `forget_before`.
@@ -192,13 +203,6 @@ pub async fn record_failure(
         batch.push(stmt(db, insert, &[text(key), int(now)])?);
     }
     db.batch(batch).await?;
-    Ok(())
-}
-
-/// Forgets every failure under `key`.
-pub async fn clear_failures(db: &D1Database, key: &str) -> AppResult<()> {
-    let sql = "DELETE FROM login_failures WHERE throttle_key = ?1";
-    stmt(db, sql, &[text(key)])?.run().await?;
     Ok(())
 }
 

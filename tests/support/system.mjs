@@ -17,10 +17,10 @@ const configPath = path.join(root, "wrangler.toml");
 // A path that never exists, so that a developer's .dev.vars never reaches a test.
 const noEnvFiles = [path.join(root, "tests", ".no-such-env-file")];
 
-function workerFromConfig(env, bindings) {
+function workerFromConfig(env, bindings, script) {
   const config = readConfig({ config: configPath, env }, { hideWarnings: true });
   const { workerOptions } = workerOptionsFromConfig(config, env, { envFiles: noEnvFiles });
-  const main = path.resolve(root, config.main);
+  const main = path.resolve(root, script ?? config.main);
   return {
     ...workerOptions,
     name: config.name,
@@ -49,10 +49,14 @@ async function migrate(db, dir) {
 
 /**
  * Starts the system. `identity` and `logging` hold extra bindings (vars and
- * secrets) for each worker. Returns helpers; call `stop()` when done.
+ * secrets) for each worker; `scripts` may point a worker at another build
+ * (the benchmarks use this). Returns helpers; call `stop()` when done.
  */
-export async function startSystem({ identity = {}, logging = {} } = {}) {
-  const workers = [workerFromConfig("identity", identity), workerFromConfig("logging", logging)];
+export async function startSystem({ identity = {}, logging = {}, scripts = {} } = {}) {
+  const workers = [
+    workerFromConfig("identity", identity, scripts.identity),
+    workerFromConfig("logging", logging, scripts.logging),
+  ];
   const dirs = workers.map(({ migrationsDir }) => migrationsDir);
   for (const w of workers) delete w.migrationsDir;
 
