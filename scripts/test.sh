@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-. scripts/bootstrap.sh
+. scripts/bootstrap.sh --browser
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
@@ -19,8 +19,9 @@ cargo clippy --workspace --lib --locked --target wasm32-unknown-unknown -- -D wa
 step "Rust tests"
 cargo test --workspace --locked
 
-step "wasm build of both workers"
+step "wasm build of both workers, and the admin tool the tests use"
 bash scripts/build.sh
+cargo build --release --locked -p identity-worker --bin identity-admin
 
 step "Miniflare suite"
 node --test --test-concurrency=1 tests/
