@@ -98,7 +98,7 @@ impl<'a> From<&'a Claims> for OutgoingClaims<'a> {
 
 /// The non-time claims read from an untrusted payload; jwt-compact reads `exp`, `nbf`
 /// and `iat`. Everything is optional here so that a missing claim gets its own error.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub(crate) struct IncomingClaims {
     #[serde(default)]
     pub(crate) iss: Option<String>,

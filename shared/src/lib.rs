@@ -75,4 +75,6 @@ pub use keys::{
     Algorithm, KeyError, SigningKey, SigningKeySet, VerificationKeySet, MAX_KEY_ID_LEN,
     MAX_SIGNING_KEYS, MIN_HS256_SECRET_LEN,
 };
-pub use token::{SignError, TokenError, Validation, MAX_LEEWAY_SECS, MAX_TOKEN_LEN};
+pub use token::{
+    SignError, TokenError, Validation, VerifiedTokens, MAX_LEEWAY_SECS, MAX_TOKEN_LEN,
+};

@@ -1,5 +1,6 @@
 //! Signing and verifying compact JWS tokens, and the rules checked after the signature.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -144,6 +145,32 @@ impl VerificationKeySet {
     /// come the claims: `iss`, `aud`, `exp`, `nbf`, `iat` and the lifetime, as set out by
     /// `rules`.
     pub fn verify(&self, token: &str, rules: &Validation, now: i64) -> Result<Claims, TokenError> {
+        check_claims(self.verify_signature(token)?, rules, now)
+    }
+
+    /// [`verify`](Self::verify), remembering tokens whose signature checked out, so that
+    /// the same token presented again skips the signature check. The claims are checked
+    /// against `rules` and `now` every time. The cache belongs to this key set: keep one per
+    /// set, and start a new one when the set changes.
+    pub fn verify_cached(
+        &self,
+        token: &str,
+        rules: &Validation,
+        now: i64,
+        cache: &mut VerifiedTokens,
+    ) -> Result<Claims, TokenError> {
+        if let Some(claims) = cache.entries.get(token) {
+            return check_claims(claims.clone(), rules, now);
+        }
+        let claims = self.verify_signature(token)?;
+        cache.remember(token, &claims, now);
+        check_claims(claims, rules, now)
+    }
+
+    fn verify_signature(
+        &self,
+        token: &str,
+    ) -> Result<jwt_compact::Claims<IncomingClaims>, TokenError> {
         if token.is_empty() {
             return Err(TokenError::Malformed("token is empty"));
         }
@@ -168,8 +195,60 @@ impl VerificationKeySet {
                 Hs256.validator::<IncomingClaims>(key).validate(&untrusted)
             }
         };
-        let (_, claims) = verified.map_err(validation_error)?.into_parts();
-        check_claims(claims, rules, now)
+        Ok(verified.map_err(validation_error)?.into_parts().1)
+    }
+}
+
+/// Tokens whose signature has been verified, for [`VerificationKeySet::verify_cached`].
+/// Holds at most `capacity` tokens; expired ones are dropped first when it is full.
+pub struct VerifiedTokens {
+    entries: HashMap<String, jwt_compact::Claims<IncomingClaims>>,
+    capacity: usize,
+}
+
+impl fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The tokens are bearer credentials: show how many, never which.
+        f.debug_struct("VerifiedTokens")
+            .field("len", &self.entries.len())
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl VerifiedTokens {
+    /// An empty cache for at most `capacity` tokens.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            capacity,
+        }
+    }
+
+    /// How many tokens are remembered.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no token is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn remember(&mut self, token: &str, claims: &jwt_compact::Claims<IncomingClaims>, now: i64) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() >= self.capacity {
+            let live = |c: &jwt_compact::Claims<IncomingClaims>| {
+                c.expiration.is_some_and(|exp| exp.timestamp() > now)
+            };
+            self.entries.retain(|_, c| live(c));
+            if self.entries.len() >= self.capacity {
+                self.entries.clear();
+            }
+        }
+        self.entries.insert(token.to_owned(), claims.clone());
     }
 }
 
