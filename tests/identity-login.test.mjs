@@ -92,7 +92,7 @@ describe("signing in", () => {
 
     const token = cookies.logging_token;
     assert.ok(token, "service token cookie set");
-    assert.equal(token.attrs.domain, "aurorahours.com");
+    assert.equal(token.attrs.domain, undefined, "host-only unless COOKIE_DOMAIN is set");
     assert.equal(token.attrs.path, "/logging-backend");
     assert.equal(token.attrs["max-age"], "900");
     assert.ok(token.attrs.httponly && token.attrs.secure);
@@ -215,6 +215,35 @@ describe("throttling", () => {
     }
     const { res } = await new Browser(system).login("ghost-user", "guess", LOGS_URL);
     assert.equal(res.status, 429);
+  });
+
+  test("attempts sent all at once cannot get more than five password checks", async () => {
+    const user = "judy";
+    const results = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const b = new Browser(system);
+        b.jar.cookies.set("identity_csrf /identity-backend", {
+          name: "identity_csrf",
+          value: "R".repeat(43),
+          attrs: { path: "/identity-backend" },
+        });
+        const res = await b.post("/identity-backend/login", {
+          csrf_token: "R".repeat(43),
+          username: user,
+          password: "a wrong guess",
+        });
+        return res.status;
+      }),
+    );
+    const checked = results.filter((s) => s === 401).length;
+    assert.equal(checked, 5, results.join(","));
+    assert.equal(results.filter((s) => s === 429).length, 7, results.join(","));
+    // Throttled attempts leave no rows: the window is not stretched by them.
+    assert.equal(
+      await count("SELECT COUNT(*) AS n FROM login_failures WHERE throttle_key = 'user:judy'"),
+      5,
+    );
+    await system.identityDb.prepare("DELETE FROM login_failures WHERE throttle_key = 'user:judy'").run();
   });
 
   test("twenty failures from one address throttle that address for every username", async () => {
@@ -450,8 +479,8 @@ describe("logout", () => {
     const cleared = Object.fromEntries(setCookies(res).map((c) => [c.name, c]));
     for (const [name, path, domain] of [
       ["identity_session", "/identity-backend", undefined],
-      ["logging_token", "/logging-backend", "aurorahours.com"],
-      ["stats_token", "/stats-backend", "aurorahours.com"],
+      ["logging_token", "/logging-backend", undefined],
+      ["stats_token", "/stats-backend", undefined],
     ]) {
       const c = cleared[name];
       assert.ok(c, `${name} cleared`);
@@ -488,6 +517,30 @@ describe("logout", () => {
     assert.equal(res.status, 403);
     const page = await b.get("/identity-backend/login");
     assert.match(await page.text(), /signed in as/);
+  });
+});
+
+describe("a configured cookie domain", () => {
+  test("is set on service token cookies and cleared with them", async () => {
+    const other = await startSystem({ identity: identityBindings({ COOKIE_DOMAIN: "aurorahours.com" }) });
+    try {
+      await addService(other.identityDb, LOGGING);
+      await addUser(other.identityDb, "alice", goodHash);
+      const b = new Browser(other);
+      const { res } = await b.login("alice", PASSWORD, LOGS_URL);
+      assert.equal(res.status, 303);
+      const token = setCookies(res).find((c) => c.name === "logging_token");
+      assert.equal(token.attrs.domain, "aurorahours.com");
+      const session = setCookies(res).find((c) => c.name === "identity_session");
+      assert.equal(session.attrs.domain, undefined, "the session stays host-only");
+      const page = await b.get("/identity-backend/logout");
+      const out = await b.post("/identity-backend/logout", { csrf_token: csrfFrom(await page.text()) });
+      const cleared = setCookies(out).find((c) => c.name === "logging_token");
+      assert.equal(cleared.attrs.domain, "aurorahours.com");
+      assert.equal(cleared.attrs["max-age"], "0");
+    } finally {
+      await other.stop();
+    }
   });
 });
 

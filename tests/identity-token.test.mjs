@@ -118,6 +118,26 @@ describe("token errors follow RFC 6749 section 5.2, in JSON", () => {
     ["a repeated parameter", () => post(`grant_type=client_credentials&grant_type=client_credentials&audience=logging-service&client_id=log-shipper&client_secret=${SECRET}`), 400, "invalid_request"],
     ["a JSON body", () => post(JSON.stringify({ ...GOOD, client_id: "log-shipper", client_secret: SECRET }), { "content-type": "application/json" }), 400, "invalid_request"],
     ["a GET", () => system.fetch("/identity-backend/token"), 405, "invalid_request"],
+    [
+      "a chunked body over the size limit",
+      () =>
+        system.fetch("/identity-backend/token", {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new ReadableStream({
+            start(c) {
+              const filler = `&padding=${"x".repeat(8192)}`;
+              c.enqueue(new TextEncoder().encode(new URLSearchParams({ ...GOOD, client_id: "log-shipper", client_secret: SECRET }).toString()));
+              c.enqueue(new TextEncoder().encode(filler));
+              c.enqueue(new TextEncoder().encode(filler));
+              c.close();
+            },
+          }),
+          duplex: "half",
+        }),
+      400,
+      "invalid_request",
+    ],
   ];
   for (const [name, request, status, code] of cases) {
     test(`${name}: ${status} ${code}`, async () => {

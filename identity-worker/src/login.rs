@@ -87,7 +87,10 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
     let username = fields.username.trim();
     let user_key = format!("user:{}", username.to_ascii_lowercase());
     let addr_key = format!("addr:{}", ctx.client_addr);
-    if let Some(retry_after) = throttled(ctx, &user_key, &addr_key).await? {
+    let since = ctx.now - THROTTLE_WINDOW;
+    let attempt = store::begin_attempt(&ctx.db, [&user_key, &addr_key], ctx.now, since).await?;
+    if let Some(retry_after) = throttled(ctx, &attempt, &user_key) {
+        store::withdraw_attempt(&ctx.db, &attempt).await?;
         Audit::new("login", "throttled", &ctx.request_id)
             .with("user", username)
             .with("service", audience.clone())
@@ -112,8 +115,7 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
     let user = match check_credentials(ctx, username, &fields.password).await? {
         Some(user) => user,
         None => {
-            let forget_before = ctx.now - THROTTLE_WINDOW;
-            store::record_failure(&ctx.db, &[&user_key, &addr_key], ctx.now, forget_before).await?;
+            // The attempt's rows stay: they are this failure's record.
             Audit::new("login", "failure", &ctx.request_id)
                 .with("user", username)
                 .with("service", audience)
@@ -131,7 +133,7 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
         }
     };
 
-    let session_cookie = session::start(ctx, user.id, &user_key).await?;
+    let session_cookie = session::start(ctx, user.id, &user_key, &attempt).await?;
     Audit::new("login", "success", &ctx.request_id)
         .with("user", user.username.as_str())
         .with("service", audience)
@@ -175,7 +177,11 @@ async fn check_credentials(
 
     let verdict = match policy.verify(password, &user.password_hash) {
         Ok(verdict) => verdict,
-        Err(crate::passwords::PasswordError::TooLong) => Verdict::Mismatch,
+        Err(crate::passwords::PasswordError::TooLong) => {
+            // As long as for an unknown user, so length reveals nothing.
+            policy.burn(password);
+            Verdict::Mismatch
+        }
         Err(other) => {
             // The stored hash is unusable: the account cannot sign in until an
             // administrator sets a new password. Spend the usual work anyway.
@@ -211,11 +217,11 @@ async fn check_credentials(
     }
 }
 
-/// Seconds until the caller may try again, when either key has too many failures.
-async fn throttled(ctx: &Ctx, user_key: &str, addr_key: &str) -> AppResult<Option<i64>> {
-    let since = ctx.now - THROTTLE_WINDOW;
-    let windows = store::failures_since(&ctx.db, [user_key, addr_key], since).await?;
-    let wait = windows
+/// Seconds until the caller may try again, when this attempt went over the
+/// limit of either key (the counts include this attempt).
+fn throttled(ctx: &Ctx, attempt: &store::Attempt, user_key: &str) -> Option<i64> {
+    attempt
+        .windows
         .iter()
         .filter(|w| {
             let limit = if w.throttle_key == user_key {
@@ -223,11 +229,10 @@ async fn throttled(ctx: &Ctx, user_key: &str, addr_key: &str) -> AppResult<Optio
             } else {
                 MAX_ADDR_FAILURES
             };
-            w.failures >= limit
+            w.failures > limit
         })
         .map(|w| (w.oldest + THROTTLE_WINDOW - ctx.now).max(1))
-        .max();
-    Ok(wait)
+        .max()
 }
 
 /// Issues the target service's token cookie and sends the browser there.

@@ -66,7 +66,7 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
 
     let current = session::current(ctx, req).await?;
     // Every session id the browser sent is revoked, live or not.
-    for id in crate::request::cookies(req, crate::config::SESSION_COOKIE) {
+    for id in session::candidates(req) {
         session::revoke(ctx, &id).await?;
     }
     Audit::new("logout", "success", &ctx.request_id)

@@ -1,6 +1,7 @@
 //! What every handler gets: settings, the database, the time, and request helpers.
 
 use aurora_auth::cookie_values;
+use futures_util::StreamExt;
 use worker::{D1Database, Env, Request};
 
 use crate::config::Config;
@@ -86,15 +87,24 @@ pub async fn form<T: serde::de::DeserializeOwned>(
     if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Ok(Err(FormError::WrongType));
     }
-    let declared = header(req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
+    let declared = header(req, "Content-Length").and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_FORM_BYTES) {
         return Ok(Err(FormError::TooLarge));
     }
-    let Ok(body) = req.bytes().await else {
+    // Read chunk by chunk, so that a body without Content-Length is cut off
+    // at the limit rather than buffered whole.
+    let Ok(mut stream) = req.stream() else {
         return Ok(Err(FormError::Unreadable));
     };
-    if body.len() > MAX_FORM_BYTES {
-        return Ok(Err(FormError::TooLarge));
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Ok(Err(FormError::Unreadable));
+        };
+        if body.len() + chunk.len() > MAX_FORM_BYTES {
+            return Ok(Err(FormError::TooLarge));
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(serde_urlencoded::from_bytes::<T>(&body).map_err(|_| FormError::Unreadable))
 }

@@ -10,12 +10,22 @@ use crate::request::{cookies, Ctx};
 use crate::return_target::Service;
 use crate::store;
 
+/// Most session cookies looked up per request: each costs a D1 query, so a
+/// request stuffed with cookies cannot buy unbounded work.
+pub const MAX_SESSION_CANDIDATES: usize = 4;
+
+/// The session ids a request carries, well-formed ones only, at most
+/// [`MAX_SESSION_CANDIDATES`].
+pub fn candidates(req: &Request) -> Vec<String> {
+    let mut ids = cookies(req, SESSION_COOKIE);
+    ids.retain(|id| random::looks_like_token(id));
+    ids.truncate(MAX_SESSION_CANDIDATES);
+    ids
+}
+
 /// The live session of this request, if its cookie names one.
 pub async fn current(ctx: &Ctx, req: &Request) -> AppResult<Option<(String, store::Session)>> {
-    for id in cookies(req, SESSION_COOKIE) {
-        if !random::looks_like_token(&id) {
-            continue;
-        }
+    for id in candidates(req) {
         let hash = random::sha256_hex(&id);
         let idle = ctx.config.session_idle;
         if let Some(session) = store::live_session(&ctx.db, &hash, ctx.now, idle).await? {
@@ -25,14 +35,22 @@ pub async fn current(ctx: &Ctx, req: &Request) -> AppResult<Option<(String, stor
     Ok(None)
 }
 
-/// Opens a session for a user and forgets the failures under `clear_key`;
-/// returns the `Set-Cookie` value that carries the session.
-pub async fn start(ctx: &Ctx, user_id: i64, clear_key: &str) -> AppResult<String> {
+/// Opens a session for a user, forgets the failures under `clear_key` and
+/// takes back the attempt; returns the `Set-Cookie` value that carries the session.
+pub async fn start(
+    ctx: &Ctx,
+    user_id: i64,
+    clear_key: &str,
+    attempt: &store::Attempt,
+) -> AppResult<String> {
     let id = random::token_256()?;
     let max_age = ctx.config.session_max_age;
     let hash = random::sha256_hex(&id);
     let expires_at = ctx.now + max_age;
-    store::create_session(&ctx.db, &hash, user_id, ctx.now, expires_at, clear_key).await?;
+    store::create_session(
+        &ctx.db, &hash, user_id, ctx.now, expires_at, clear_key, attempt,
+    )
+    .await?;
     Ok(ctx.config.session_cookie().set(&id, max_age)?)
 }
 

@@ -109,7 +109,8 @@ pub struct Session {
 }
 
 /// Opens a session (only the hash of its id is stored) and, in the same
-/// transaction, forgets the failures recorded under `clear_key`.
+/// transaction, forgets the failures recorded under `clear_key` and takes
+/// back the successful attempt's rows.
 pub async fn create_session(
     db: &D1Database,
     id_hash: &str,
@@ -117,19 +118,19 @@ pub async fn create_session(
     now: i64,
     expires_at: i64,
     clear_key: &str,
+    attempt: &Attempt,
 ) -> AppResult<()> {
     let insert = "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) \
                   VALUES (?1, ?2, ?3, ?3, ?4)";
     let clear = "DELETE FROM login_failures WHERE throttle_key = ?1";
-    db.batch(vec![
-        stmt(db, clear, &[text(clear_key)])?,
-        stmt(
-            db,
-            insert,
-            &[text(id_hash), int(user_id), int(now), int(expires_at)],
-        )?,
-    ])
-    .await?;
+    let mut batch = withdraw_statements(db, attempt)?;
+    batch.push(stmt(db, clear, &[text(clear_key)])?);
+    batch.push(stmt(
+        db,
+        insert,
+        &[text(id_hash), int(user_id), int(now), int(expires_at)],
+    )?);
+    db.batch(batch).await?;
     Ok(())
 }
 
@@ -173,37 +174,68 @@ pub struct FailureWindow {
     pub oldest: i64,
 }
 
-/// Failures recorded since `since` under each of two keys, in one query.
-pub async fn failures_since(
-    db: &D1Database,
-    keys: [&str; 2],
-    since: i64,
-) -> AppResult<Vec<FailureWindow>> {
-    let sql = "SELECT throttle_key, COUNT(*) AS failures, MIN(failed_at) AS oldest \
-               FROM login_failures WHERE throttle_key IN (?1, ?2) AND failed_at > ?3 \
-               GROUP BY throttle_key";
-    let result = stmt(db, sql, &[text(keys[0]), text(keys[1]), int(since)])?
-        .all()
-        .await?;
-    Ok(result.results::<FailureWindow>()?)
+#[derive(Deserialize)]
+struct RowId {
+    id: i64,
 }
 
-/// Records one failure under each key, and forgets failures older than `forget_before`.
-pub async fn record_failure(
+/// A sign-in attempt, recorded as a failure under both throttle keys before the
+/// password is checked, so that attempts racing each other all count.
+#[derive(Debug)]
+pub struct Attempt {
+    /// The rows this attempt added.
+    pub row_ids: Vec<i64>,
+    /// Failures under each key since the window began, this attempt included.
+    pub windows: Vec<FailureWindow>,
+}
+
+/// Forgets failures older than `since` under both keys, records this attempt
+/// under both, and counts what the window holds, in one transaction.
+pub async fn begin_attempt(
     db: &D1Database,
-    keys: &[&str],
+    keys: [&str; 2],
     now: i64,
-    forget_before: i64,
-) -> AppResult<()> {
-    let mut batch = Vec::with_capacity(keys.len() * 2);
-    for key in keys {
-        let prune = "DELETE FROM login_failures WHERE throttle_key = ?1 AND failed_at <= ?2";
-        batch.push(stmt(db, prune, &[text(key), int(forget_before)])?);
-        let insert = "INSERT INTO login_failures (throttle_key, failed_at) VALUES (?1, ?2)";
-        batch.push(stmt(db, insert, &[text(key), int(now)])?);
+    since: i64,
+) -> AppResult<Attempt> {
+    let prune = "DELETE FROM login_failures WHERE throttle_key IN (?1, ?2) AND failed_at <= ?3";
+    let insert =
+        "INSERT INTO login_failures (throttle_key, failed_at) VALUES (?1, ?2) RETURNING id";
+    let count = "SELECT throttle_key, COUNT(*) AS failures, MIN(failed_at) AS oldest \
+                 FROM login_failures WHERE throttle_key IN (?1, ?2) AND failed_at > ?3 \
+                 GROUP BY throttle_key";
+    let results = db
+        .batch(vec![
+            stmt(db, prune, &[text(keys[0]), text(keys[1]), int(since)])?,
+            stmt(db, insert, &[text(keys[0]), int(now)])?,
+            stmt(db, insert, &[text(keys[1]), int(now)])?,
+            stmt(db, count, &[text(keys[0]), text(keys[1]), int(since)])?,
+        ])
+        .await?;
+    let mut row_ids = Vec::new();
+    let mut windows = Vec::new();
+    for (index, result) in results.iter().enumerate() {
+        match index {
+            1 | 2 => row_ids.extend(result.results::<RowId>()?.into_iter().map(|r| r.id)),
+            3 => windows = result.results::<FailureWindow>()?,
+            _ => {}
+        }
     }
-    db.batch(batch).await?;
+    Ok(Attempt { row_ids, windows })
+}
+
+/// Takes back an attempt's rows (a throttled attempt does not extend the window).
+pub async fn withdraw_attempt(db: &D1Database, attempt: &Attempt) -> AppResult<()> {
+    db.batch(withdraw_statements(db, attempt)?).await?;
     Ok(())
+}
+
+fn withdraw_statements(db: &D1Database, attempt: &Attempt) -> AppResult<Vec<D1PreparedStatement>> {
+    let sql = "DELETE FROM login_failures WHERE id = ?1";
+    attempt
+        .row_ids
+        .iter()
+        .map(|id| stmt(db, sql, &[int(*id)]))
+        .collect()
 }
 
 /// A machine client, as the token endpoint needs it.
