@@ -29,12 +29,9 @@ pub const HOME: &str = "/identity-backend/login";
 /// anyone else gets the form.
 pub async fn show(ctx: &Ctx, req: &Request) -> AppResult<Response> {
     let services = store::services(&ctx.db).await?;
-    let target = match query(req, "redirect_url").filter(|r| !r.is_empty()) {
-        None => None,
-        Some(raw) => match return_target::check(&raw, &services) {
-            Ok(target) => Some(target),
-            Err(why) => return bad_target(ctx, why),
-        },
+    let target = match checked_target(ctx, query(req, "redirect_url").as_deref(), &services) {
+        Ok(target) => target,
+        Err(page) => return page,
     };
 
     if let Some((_, session)) = session::current(ctx, req).await? {
@@ -72,12 +69,9 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
     }
 
     let services = store::services(&ctx.db).await?;
-    let target = match fields.redirect_url.as_deref().filter(|r| !r.is_empty()) {
-        None => None,
-        Some(raw) => match return_target::check(raw, &services) {
-            Ok(target) => Some(target),
-            Err(why) => return bad_target(ctx, why),
-        },
+    let target = match checked_target(ctx, fields.redirect_url.as_deref(), &services) {
+        Ok(target) => target,
+        Err(page) => return page,
     };
     let audience = target
         .as_ref()
@@ -305,9 +299,25 @@ fn signed_in_page(
     with_cookies(html(200, page)?, &[csrf_cookie])
 }
 
+/// The checked return target of a `redirect_url` (none when absent or empty),
+/// or, when it is refused, the 400 page to answer with.
+pub fn checked_target(
+    ctx: &Ctx,
+    raw: Option<&str>,
+    services: &[Service],
+) -> Result<Option<ReturnTarget>, AppResult<Response>> {
+    match raw.filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(raw) => match return_target::check(raw, services) {
+            Ok(target) => Ok(Some(target)),
+            Err(why) => Err(bad_target(ctx, why)),
+        },
+    }
+}
+
 /// The 400 page for a refused return address. It links to this worker's
 /// own page and never to the address given.
-pub fn bad_target(ctx: &Ctx, why: return_target::TargetError) -> AppResult<Response> {
+fn bad_target(ctx: &Ctx, why: return_target::TargetError) -> AppResult<Response> {
     Audit::new("return_target", "refused", &ctx.request_id)
         .with("reason", why.to_string())
         .emit();

@@ -7,22 +7,19 @@ use worker::{Request, Response};
 use crate::audit::Audit;
 use crate::csrf;
 use crate::http::{html, see_other, with_cookies, AppResult};
-use crate::login::{bad_target, expired, HOME};
+use crate::login::{checked_target, expired, HOME};
 use crate::pages;
 use crate::request::{form, query, Ctx};
-use crate::return_target::{self, ReturnTarget};
+use crate::return_target::ReturnTarget;
 use crate::session;
 use crate::store;
 
 /// `GET /logout`: asks before signing out, so a link or an image cannot do it.
 pub async fn show(ctx: &Ctx, req: &Request) -> AppResult<Response> {
     let services = store::services(&ctx.db).await?;
-    let target = match query(req, "redirect_url").filter(|r| !r.is_empty()) {
-        None => None,
-        Some(raw) => match return_target::check(&raw, &services) {
-            Ok(target) => Some(target),
-            Err(why) => return bad_target(ctx, why),
-        },
+    let target = match checked_target(ctx, query(req, "redirect_url").as_deref(), &services) {
+        Ok(target) => target,
+        Err(page) => return page,
     };
     let username = session::current(ctx, req)
         .await?
@@ -56,12 +53,9 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
     }
 
     let services = store::services(&ctx.db).await?;
-    let target = match fields.redirect_url.as_deref().filter(|r| !r.is_empty()) {
-        None => None,
-        Some(raw) => match return_target::check(raw, &services) {
-            Ok(target) => Some(target),
-            Err(why) => return bad_target(ctx, why),
-        },
+    let target = match checked_target(ctx, fields.redirect_url.as_deref(), &services) {
+        Ok(target) => target,
+        Err(page) => return page,
     };
 
     let current = session::current(ctx, req).await?;

@@ -1,6 +1,6 @@
 //! What every handler gets: settings, the database, the time, and request helpers.
 
-use aurora_auth::cookie_values;
+use aurora_auth::{cookie_values, Claims, SubjectKind};
 use futures_util::StreamExt;
 use worker::{D1Database, Env, Request};
 
@@ -39,6 +39,30 @@ impl Ctx {
             request_id,
             client_addr,
         })
+    }
+}
+
+impl Ctx {
+    /// Signs a token from this issuer for `sub` to enter `aud`, valid from now
+    /// for `lifetime` seconds, with a random token id.
+    pub fn sign_token(
+        &self,
+        sub: &str,
+        aud: &str,
+        lifetime: i64,
+        kind: SubjectKind,
+    ) -> AppResult<String> {
+        let claims = Claims {
+            iss: self.config.issuer.clone(),
+            sub: sub.to_owned(),
+            aud: aud.to_owned(),
+            iat: self.now,
+            exp: self.now + lifetime,
+            nbf: None,
+            jti: Some(crate::random::token_256()?),
+            kind,
+        };
+        Ok(self.config.keys.sign(&claims)?)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Browser sessions: an opaque random id in a cookie, its hash in D1.
 
-use aurora_auth::{Claims, SubjectKind};
+use aurora_auth::SubjectKind;
 use worker::Request;
 
 use crate::config::SESSION_COOKIE;
@@ -73,17 +73,7 @@ pub fn service_token_cookie(
         .token_ttl
         .min(session_expires_at - ctx.now)
         .max(1);
-    let claims = Claims {
-        iss: ctx.config.issuer.clone(),
-        sub: username.to_owned(),
-        aud: service.audience.clone(),
-        iat: ctx.now,
-        exp: ctx.now + lifetime,
-        nbf: None,
-        jti: Some(random::token_256()?),
-        kind: SubjectKind::User,
-    };
-    let token = ctx.config.keys.sign(&claims)?;
+    let token = ctx.sign_token(username, &service.audience, lifetime, SubjectKind::User)?;
     let spec = ctx
         .config
         .service_cookie(&service.cookie_name, &service.cookie_path);

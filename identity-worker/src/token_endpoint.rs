@@ -1,7 +1,7 @@
 //! `POST /token`: the OAuth 2.0 client credentials grant (RFC 6749 section 4.4)
 //! for machines, and `GET /.well-known/jwks.json`, the published verification keys.
 
-use aurora_auth::{Claims, SubjectKind};
+use aurora_auth::SubjectKind;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::Deserialize;
 use serde_json::json;
@@ -141,17 +141,7 @@ async fn grant(ctx: &Ctx, req: &mut Request) -> AppResult<Result<Response, OAuth
     }
 
     let ttl = ctx.config.token_ttl;
-    let claims = Claims {
-        iss: ctx.config.issuer.clone(),
-        sub: client.subject.clone(),
-        aud: audience.clone(),
-        iat: ctx.now,
-        exp: ctx.now + ttl,
-        nbf: None,
-        jti: Some(random::token_256()?),
-        kind: SubjectKind::Service,
-    };
-    let token = ctx.config.keys.sign(&claims)?;
+    let token = ctx.sign_token(&client.subject, &audience, ttl, SubjectKind::Service)?;
     store::touch_client(&ctx.db, &client.client_id, ctx.now).await?;
     Audit::new("client_token", "issued", &ctx.request_id)
         .with("client_id", client.client_id.as_str())
