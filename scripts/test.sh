@@ -23,5 +23,12 @@ step "wasm build of both workers, and the admin tool the tests use"
 bash scripts/build.sh
 cargo build --release --locked -p identity-worker --bin identity-admin
 
-step "Miniflare suite"
+step "deploy dry run of both workers (bundle sizes)"
+for env in identity logging; do
+  printf '%s: ' "$env"
+  npx wrangler deploy --dry-run --env "$env" --outdir "target/deploy-$env" 2>&1 |
+    grep -E 'Total Upload' || { echo "dry run of $env failed" >&2; exit 1; }
+done
+
+step "Miniflare suite and the browser flow"
 node --test --test-concurrency=1 tests/
