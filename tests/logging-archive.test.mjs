@@ -298,3 +298,151 @@ test("a run does a bounded amount of work and the next one continues", async () 
   assert.equal(await rows(), 0);
   assert.deepEqual(await everything(), expected);
 });
+
+/** Pages through JSON older (cursor=) and then back newer (after=), failing on a stall. */
+async function pageBothWays(params) {
+  const older = [];
+  let page = await queryLogs(system, user, params);
+  older.push(page);
+  while (page.next_cursor) {
+    const cursor = page.next_cursor;
+    page = await queryLogs(system, user, { ...params, cursor });
+    assert.notEqual(page.next_cursor, cursor, "each older page moves the cursor on");
+    assert.ok(older.length < 500, "older paging ends");
+    older.push(page);
+  }
+  const newer = [];
+  let after = page.prev_cursor;
+  while (after) {
+    const next = await queryLogs(system, user, { ...params, after });
+    assert.notEqual(next.prev_cursor, after, "each newer page moves the cursor on");
+    assert.ok(newer.length < 500, "newer paging ends");
+    newer.push(next);
+    after = next.prev_cursor;
+  }
+  return {
+    older: older.flatMap((p) => p.entries),
+    // Newer pages come oldest first, each newest first; the last older page is the oldest.
+    newer: [...newer.reverse().flatMap((p) => p.entries), ...page.entries],
+    pages: older.length + newer.length,
+  };
+}
+
+/** The NDJSON export's lines, failing if it runs past `maxLines` or `ms` instead of ending. */
+async function exportLines(params, { maxLines, ms = 30_000 }) {
+  const search = new URLSearchParams({ ...params, format: "ndjson" });
+  const res = await system.fetch(`${LOGS}?${search}`, {
+    headers: { Authorization: `Bearer ${user}` },
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const deadline = Date.now() + ms;
+  let text = "";
+  for (;;) {
+    const timeout = new Promise((resolve) =>
+      setTimeout(() => resolve({ timedOut: true }), Math.max(0, deadline - Date.now())),
+    );
+    const chunk = await Promise.race([reader.read(), timeout]);
+    if (chunk.timedOut || text.split("\n").length > maxLines + 1) {
+      await reader.cancel();
+      assert.fail(`the export did not end (${text.split("\n").length - 1} lines so far)`);
+    }
+    if (chunk.done) break;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  return text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+const ids = (entries) => entries.map((e) => e.id);
+
+test("paging and the export get through more overlapping chunks than a page reads", async () => {
+  const now = Date.now();
+  const base = hourOf(now - 10 * DAY);
+  // 20 services logging through the same hour: 20 chunks that all overlap one another,
+  // more than a page (16) or an export step (8) reads past its cursor. Half the services
+  // share timestamps, so entries tie on ts across chunks.
+  const services = Array.from({ length: 20 }, (_, s) => `svc-${String(s).padStart(2, "0")}`);
+  const old = services.flatMap((service, s) =>
+    Array.from({ length: 30 }, (_, i) => ({
+      ts: base + i * 60_000 + (s % 2 ? s : 0),
+      service,
+      message: `${service} entry ${i}`,
+      level: 2 + (i % 4),
+    })),
+  );
+  await insertRows(db, old);
+  await insertRows(db, [
+    { ts: now - 1000, message: "recent a" },
+    { ts: now - 2000, message: "recent b" },
+  ]);
+  const expected = await everything();
+  assert.equal(expected.length, 602);
+
+  await runArchive(system, now);
+  assert.equal((await indexRows()).length, 20, "one chunk per service");
+  assert.equal(await rows(), 2);
+
+  for (const [params, want] of [
+    [{ limit: "25" }, expected],
+    [{ limit: "7", level: "warn" }, expected.filter((e) => ["warn", "error"].includes(e.level))],
+    [{ limit: "1000" }, expected],
+  ]) {
+    const { older, newer, pages } = await pageBothWays(params);
+    const what = JSON.stringify(params);
+    assert.equal(new Set(ids(older)).size, older.length, `no entry twice, ${what}`);
+    assert.deepEqual(older, want, `every entry once, newest first, ${what}`);
+    assert.deepEqual(newer, want, `the same back towards the newest, ${what}`);
+    assert.ok(pages >= 2, what);
+  }
+
+  const lines = await exportLines({}, { maxLines: expected.length });
+  assert.equal(new Set(ids(lines)).size, lines.length, "the export has no entry twice");
+  assert.deepEqual(lines, expected, "the export has every entry");
+  const from = new Date(base + 10 * 60_000).toISOString();
+  const to = new Date(base + 20 * 60_000).toISOString();
+  const window = await exportLines({ from, to }, { maxLines: expected.length });
+  assert.deepEqual(
+    window,
+    expected.filter((e) => e.ts >= from && e.ts <= to),
+    "and within a time range",
+  );
+});
+
+test("chunks are cut by size, so entries escaping to long JSON stay readable", async () => {
+  const now = Date.now();
+  const base = hourOf(now - 10 * DAY);
+  // 16 KiB of control characters is 96 KiB of JSON (\u0001): 720 of them are ~70 MB of
+  // NDJSON, over what a chunk read takes (64 MiB), if they all went into one chunk.
+  const filler = "\u0001".repeat(16 * 1024 - 16);
+  const old = Array.from({ length: 720 }, (_, i) => ({
+    ts: base + i * 1000,
+    message: `big ${i} ${filler}`,
+  }));
+  await insertRows(db, old);
+  const before = (
+    await db.prepare("SELECT id FROM log_entries ORDER BY ts DESC, id DESC").all()
+  ).results.map((r) => r.id);
+
+  await runArchive(system, now);
+  assert.equal(await rows(), 0, "every entry was archived");
+  const index = await indexRows();
+  assert.ok(index.length >= 9, `${index.length} chunks`);
+  assert.equal(
+    index.reduce((n, r) => n + r.entry_count, 0),
+    720,
+  );
+  const bucket = await system.archive();
+  for (const chunk of index) {
+    const object = await bucket.get(chunk.object_key);
+    const ndjson = gunzipSync(new Uint8Array(await object.arrayBuffer()));
+    assert.ok(ndjson.length <= 8 * 1024 * 1024, `${chunk.object_key}: ${ndjson.length} bytes`);
+  }
+
+  const { entries } = await queryAll(system, user, { limit: "100" });
+  assert.deepEqual(ids(entries), before);
+  for (const entry of entries) {
+    const i = (Date.parse(entry.ts) - base) / 1000;
+    assert.ok(entry.message === `big ${i} ${filler}`, `entry ${entry.id} is whole`);
+  }
+});

@@ -3,7 +3,7 @@
 //! # Why a run can stop anywhere without losing or duplicating an entry
 //!
 //! One chunk holds entries of one service and one UTC hour, at most
-//! [`MAX_ENTRIES_PER_CHUNK`], and its key is derived from exactly the ids it holds
+//! [`MAX_ENTRIES_PER_CHUNK`] and [`MAX_CHUNK_NDJSON_BYTES`], and its key is derived from exactly the ids it holds
 //! (`logs/YYYY/MM/DD/HH/<service>/<first id>-<last id>-<hash of all ids>.ndjson.gz`). Rows
 //! are never updated and ids are never reused (`AUTOINCREMENT`), so the same key always
 //! means the same bytes. Moving a chunk is three steps:
@@ -22,6 +22,7 @@
 //! missing, inserts no index row and deletes nothing. Expiry deletes index rows before
 //! objects, so a stop in between leaves only unreadable objects, which the sweep removes.
 
+use aurora_auth::MAX_TOKEN_LEN;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -33,13 +34,33 @@ use worker::{Bucket, D1Database, HttpMetadata};
 use crate::config::Config;
 use crate::entry::{Entry, Row, ROW_COLUMNS};
 use crate::error::AppError;
+use crate::ingest::{MAX_FIELDS_BYTES, MAX_MESSAGE_BYTES, MAX_REQUEST_ID_CHARS};
 use crate::log;
 use crate::query::{Direction, Filters, Position};
 use crate::sql::{json_list, Param, Statement};
 use crate::time::{self, DAY_MS, HOUR_MS};
 
-/// Entries per chunk at most: with entries of up to 32 KiB this bounds a chunk's memory.
+/// Entries per chunk at most.
 pub const MAX_ENTRIES_PER_CHUNK: usize = 1000;
+/// Size of a chunk's NDJSON (before gzip) at most: the entries that would pass it wait in D1
+/// for the next chunk. Well under [`MAX_CHUNK_BYTES`], so every chunk written can be read.
+/// Counting entries is not enough: a 16 KiB message of control characters takes 96 KiB
+/// as JSON (`\u0001`), and 1000 of them would pass the read limit.
+pub const MAX_CHUNK_NDJSON_BYTES: usize = 8 << 20;
+/// The longest NDJSON line one entry can take, so that one always fits a chunk. JSON
+/// escapes a byte of a string to at most 6 (`\u001f`); `message` has at most 16 KiB,
+/// `request_id` 128 characters, and `service` (a token's subject) less than the longest
+/// token. `fields` is stored as serde_json's own compact JSON of at most 16 KiB and
+/// written again from its parsed value: the same text, but allow a float (3 bytes at
+/// least) to come back as the longest one (24), 8 times its room. Then 256 bytes for the
+/// keys, the punctuation, `id`, `ts`, `level` and the newline.
+pub const MAX_ENTRY_NDJSON_BYTES: usize = 6 * MAX_MESSAGE_BYTES
+    + 8 * MAX_FIELDS_BYTES
+    + 6 * MAX_REQUEST_ID_CHARS
+    + 6 * MAX_TOKEN_LEN
+    + 256;
+const _: () = assert!(MAX_ENTRY_NDJSON_BYTES <= MAX_CHUNK_NDJSON_BYTES);
+const _: () = assert!(MAX_CHUNK_NDJSON_BYTES as u64 <= MAX_CHUNK_BYTES / 4);
 /// Chunks written per run at most, so that a run stays within its CPU budget; the next
 /// run (every 15 minutes) carries on.
 pub const MAX_CHUNKS_PER_RUN: usize = 50;
@@ -47,7 +68,7 @@ pub const MAX_CHUNKS_PER_RUN: usize = 50;
 const MAX_EXPIRED_PER_RUN: usize = 500;
 /// Objects looked at per run by the sweep for unindexed objects.
 const SWEEP_LIST_LIMIT: u32 = 200;
-/// Largest decompressed chunk read back (a chunk is at most 1000 entries of 32 KiB).
+/// Largest decompressed chunk read back: a bound on memory, far above what is written.
 const MAX_CHUNK_BYTES: u64 = 64 << 20;
 const KEY_PREFIX: &str = "logs/";
 
@@ -101,14 +122,40 @@ pub fn key_hour(key: &str) -> Option<i64> {
     Some(date.and_hms_opt(hour, 0, 0)?.and_utc().timestamp_millis())
 }
 
-/// A chunk's bytes: the entries as NDJSON (ts in Unix ms), gzip-compressed.
-pub fn encode_chunk(entries: &[Entry]) -> Result<Vec<u8>, String> {
+/// A chunk built by [`encode_chunk`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedChunk {
+    /// How many of the entries given, from the first, the chunk holds.
+    pub entries: usize,
+    /// The size of its NDJSON, before gzip.
+    pub ndjson_bytes: usize,
+    /// The gzip-compressed NDJSON.
+    pub bytes: Vec<u8>,
+}
+
+/// A chunk of the longest run of `entries`, from the first, whose NDJSON (ts in Unix ms)
+/// stays within `max_bytes`, gzip-compressed. The first entry is always taken, whatever its
+/// size, so a chunk is never empty; [`MAX_ENTRY_NDJSON_BYTES`] says one fits the real limit.
+pub fn encode_chunk(entries: &[Entry], max_bytes: usize) -> Result<EncodedChunk, String> {
     let mut gzip = GzEncoder::new(Vec::new(), Compression::default());
+    let (mut taken, mut size) = (0, 0);
+    let mut line = Vec::new();
     for entry in entries {
-        serde_json::to_writer(&mut gzip, entry).map_err(|err| err.to_string())?;
-        gzip.write_all(b"\n").map_err(|err| err.to_string())?;
+        line.clear();
+        serde_json::to_writer(&mut line, entry).map_err(|err| err.to_string())?;
+        line.push(b'\n');
+        if taken > 0 && size + line.len() > max_bytes {
+            break;
+        }
+        gzip.write_all(&line).map_err(|err| err.to_string())?;
+        size += line.len();
+        taken += 1;
     }
-    gzip.finish().map_err(|err| err.to_string())
+    Ok(EncodedChunk {
+        entries: taken,
+        ndjson_bytes: size,
+        bytes: gzip.finish().map_err(|err| err.to_string())?,
+    })
 }
 
 /// The entries of a chunk, marked as archived.
@@ -129,10 +176,51 @@ pub fn decode_chunk(bytes: &[u8]) -> Result<Vec<Entry>, String> {
         .collect()
 }
 
-/// The index statement for chunks that may hold entries of a page.
+/// The index statement for chunks that may hold entries of a page, in the order
+/// [`Merge`](crate::query::Merge) reads them: every chunk spanning the cursor, then at most
+/// `limit` lying wholly past it (nearest first). Without a cursor, the newest `limit`.
 pub fn chunks_statement(filters: &Filters, position: Option<&Position>, limit: usize) -> Statement {
-    let mut statement =
-        Statement::new("SELECT object_key, first_ts, last_ts FROM archive_chunks WHERE 1 = 1");
+    let mut statement = Statement::new(CHUNKS_SELECT);
+    push_chunk_filters(&mut statement, filters);
+    let limit = Param::Int(limit as i64);
+    let Some(Position { direction, cursor }) = position else {
+        statement.push_bound(" ORDER BY last_ts DESC, object_key LIMIT ?", [limit]);
+        return statement;
+    };
+    let at = || Param::Int(cursor.ts);
+    // The spanning chunks are not limited: paging needs them all. Chunks past the cursor are
+    // limited in a subquery, and the whole is ordered again.
+    match direction {
+        Direction::Older => {
+            statement.push_bound(" AND first_ts <= ? AND last_ts >= ?", [at(), at()]);
+            statement.push(" UNION ALL SELECT * FROM (");
+            statement.push(CHUNKS_SELECT);
+            push_chunk_filters(&mut statement, filters);
+            statement.push_bound(
+                " AND last_ts < ? ORDER BY last_ts DESC, object_key LIMIT ?)",
+                [at(), limit],
+            );
+            statement.push(" ORDER BY last_ts DESC, object_key");
+        }
+        Direction::Newer => {
+            statement.push_bound(" AND last_ts >= ? AND first_ts <= ?", [at(), at()]);
+            statement.push(" UNION ALL SELECT * FROM (");
+            statement.push(CHUNKS_SELECT);
+            push_chunk_filters(&mut statement, filters);
+            statement.push_bound(
+                " AND first_ts > ? ORDER BY first_ts ASC, object_key LIMIT ?)",
+                [at(), limit],
+            );
+            statement.push(" ORDER BY first_ts ASC, object_key");
+        }
+    }
+    statement
+}
+
+const CHUNKS_SELECT: &str = "SELECT object_key, first_ts, last_ts FROM archive_chunks WHERE 1 = 1";
+
+/// The conditions a chunk must meet to hold entries matching `filters`.
+fn push_chunk_filters(statement: &mut Statement, filters: &Filters) {
     if !filters.services.is_empty() {
         statement.push_bound(
             " AND service IN (SELECT value FROM json_each(?))",
@@ -148,27 +236,6 @@ pub fn chunks_statement(filters: &Filters, position: Option<&Position>, limit: u
     if let Some(to) = filters.to {
         statement.push_bound(" AND first_ts <= ?", [Param::Int(to)]);
     }
-    match position {
-        Some(Position {
-            direction: Direction::Newer,
-            cursor,
-        }) => {
-            statement.push_bound(" AND last_ts >= ?", [Param::Int(cursor.ts)]);
-            statement.push(" ORDER BY first_ts ASC, object_key");
-        }
-        Some(Position {
-            direction: Direction::Older,
-            cursor,
-        }) => {
-            statement.push_bound(" AND first_ts <= ?", [Param::Int(cursor.ts)]);
-            statement.push(" ORDER BY last_ts DESC, object_key");
-        }
-        None => {
-            statement.push(" ORDER BY last_ts DESC, object_key");
-        }
-    }
-    statement.push_bound(" LIMIT ?", [Param::Int(limit as i64)]);
-    statement
 }
 
 pub async fn chunks_for(
@@ -272,20 +339,24 @@ async fn archive_one(
         ],
     );
     let rows = rows.prepare(db)?.all().await?.results::<Row>()?;
-    let count = rows.len();
-    let entries: Vec<Entry> = rows.into_iter().filter_map(Row::into_entry).collect();
-    if entries.len() != count || entries.is_empty() {
+    let read = rows.len();
+    let mut entries: Vec<Entry> = rows.into_iter().filter_map(Row::into_entry).collect();
+    if entries.len() != read || entries.is_empty() {
         return Err(AppError::Internal(format!(
-            "archive: {} of {count} rows of {} at {hour} break the schema",
-            count - entries.len(),
+            "archive: {} of {read} rows of {} at {hour} break the schema",
+            read - entries.len(),
             oldest.service
         )));
     }
 
+    // The chunk is the oldest rows that fit its size; the rest stay in D1 for the next one.
+    let chunk = encode_chunk(&entries, MAX_CHUNK_NDJSON_BYTES).map_err(AppError::Internal)?;
+    entries.truncate(chunk.entries);
+    let count = entries.len();
+    let bytes = chunk.bytes;
     let mut ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
     ids.sort_unstable();
     let key = chunk_key(&oldest.service, hour, &ids);
-    let bytes = encode_chunk(&entries).map_err(AppError::Internal)?;
     let size = bytes.len();
     let first_ts = entries.iter().map(|e| e.ts).min().unwrap_or(hour);
     let last_ts = entries.iter().map(|e| e.ts).max().unwrap_or(hour);
@@ -341,8 +412,9 @@ async fn archive_one(
         log::event(json!({"event": "archive", "result": "contended", "key": key}));
         return Ok(Step::Contended);
     }
+    // `deleted` counts the full-text index rows its triggers delete too: report the chunk's.
     Ok(Step::Moved {
-        entries: deleted,
+        entries: count,
         bytes: size,
     })
 }
@@ -454,8 +526,15 @@ mod tests {
     #[test]
     fn chunks_round_trip_and_are_deterministic() {
         let entries = vec![entry(1, HOUR), entry(2, HOUR + 5)];
-        let bytes = encode_chunk(&entries).unwrap();
-        assert_eq!(encode_chunk(&entries).unwrap(), bytes);
+        let bytes = encode_chunk(&entries, MAX_CHUNK_NDJSON_BYTES)
+            .unwrap()
+            .bytes;
+        assert_eq!(
+            encode_chunk(&entries, MAX_CHUNK_NDJSON_BYTES)
+                .unwrap()
+                .bytes,
+            bytes
+        );
         assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip magic");
         let back = decode_chunk(&bytes).unwrap();
         assert_eq!(back.len(), 2);
@@ -480,7 +559,110 @@ mod tests {
             cursor: crate::cursor::Cursor { ts: 5, id: 1 },
         };
         let newer = chunks_statement(&filters, Some(&newer), 17);
-        assert!(newer.sql.contains("last_ts >= ? ORDER BY first_ts ASC"));
+        assert!(newer
+            .sql
+            .contains("AND last_ts >= ? AND first_ts <= ? UNION ALL"));
+        assert!(newer
+            .sql
+            .contains("first_ts > ? ORDER BY first_ts ASC, object_key LIMIT ?)"));
+        assert!(newer.sql.ends_with(" ORDER BY first_ts ASC, object_key"));
         assert_eq!(newer.sql.matches('?').count(), newer.params.len());
+        let older = Position {
+            direction: Direction::Older,
+            cursor: crate::cursor::Cursor { ts: 5, id: 1 },
+        };
+        let older = chunks_statement(&filters, Some(&older), 17);
+        assert!(older
+            .sql
+            .contains("AND first_ts <= ? AND last_ts >= ? UNION ALL"));
+        assert!(older.sql.ends_with(" ORDER BY last_ts DESC, object_key"));
+        assert_eq!(older.sql.matches('?').count(), older.params.len());
+    }
+
+    /// An entry of `message`, the largest ingest accepts with every other part at its limit.
+    fn big(id: i64, message: String) -> Entry {
+        Entry {
+            message,
+            ..entry(id, HOUR + id)
+        }
+    }
+
+    fn control_characters(n: usize) -> String {
+        "\u{1}".repeat(n)
+    }
+
+    #[test]
+    fn a_chunk_ends_before_its_ndjson_passes_the_limit() {
+        let entries: Vec<Entry> = (1..=10)
+            .map(|id| big(id, control_characters(1000)))
+            .collect();
+        let line = serde_json::to_vec(&entries[0]).unwrap().len() + 1;
+        assert!(line > 6 * 1000, "each control character takes six bytes");
+
+        let chunk = encode_chunk(&entries, 3 * line + line / 2).unwrap();
+        assert_eq!(chunk.entries, 3);
+        assert!(chunk.ndjson_bytes <= 3 * line + line / 2);
+        let back = decode_chunk(&chunk.bytes).unwrap();
+        let ids: Vec<i64> = back.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [1, 2, 3], "the oldest ones, in order");
+
+        let exact = encode_chunk(&entries, 3 * line).unwrap();
+        assert_eq!(exact.entries, 3, "a chunk may fill the limit exactly");
+        assert_eq!(exact.ndjson_bytes, 3 * line);
+        let all = encode_chunk(&entries, MAX_CHUNK_NDJSON_BYTES).unwrap();
+        assert_eq!(all.entries, 10);
+    }
+
+    #[test]
+    fn one_entry_always_makes_a_chunk() {
+        let entries = [big(1, control_characters(1000)), entry(2, HOUR)];
+        let chunk = encode_chunk(&entries, 10).unwrap();
+        assert_eq!(chunk.entries, 1, "over the limit alone, and still taken");
+        assert_eq!(decode_chunk(&chunk.bytes).unwrap().len(), 1);
+        assert_eq!(encode_chunk(&[], 10).unwrap().entries, 0);
+    }
+
+    #[test]
+    fn the_largest_entry_ingest_accepts_fits_one_chunk() {
+        let key_room = 2 + 6 + 1;
+        let fields_text = control_characters((MAX_FIELDS_BYTES - key_room) / 6);
+        let fields = json!({ "k": fields_text });
+        assert!(
+            fields.to_string().len() <= MAX_FIELDS_BYTES,
+            "ingest would accept it"
+        );
+        let worst = Entry {
+            id: i64::MAX,
+            ts: i64::MAX,
+            service: control_characters(MAX_TOKEN_LEN),
+            level: Level::Fatal,
+            message: control_characters(MAX_MESSAGE_BYTES),
+            fields: Some(fields),
+            request_id: Some(control_characters(MAX_REQUEST_ID_CHARS)),
+            archived: false,
+        };
+        let chunk = encode_chunk(&[worst.clone(), worst], MAX_CHUNK_NDJSON_BYTES).unwrap();
+        assert_eq!(chunk.entries, 2);
+        let line = chunk.ndjson_bytes / 2;
+        assert!(
+            line <= MAX_ENTRY_NDJSON_BYTES,
+            "{line} > {MAX_ENTRY_NDJSON_BYTES}"
+        );
+        assert!(line > 6 * MAX_MESSAGE_BYTES, "every part was at its worst");
+        // One such entry fits a chunk, and a chunk fits a read: the `const` asserts above.
+    }
+
+    #[test]
+    fn a_full_chunk_of_the_largest_entries_reads_back() {
+        let message = control_characters(MAX_MESSAGE_BYTES);
+        let entries: Vec<Entry> = (1..=1000).map(|id| big(id, message.clone())).collect();
+        let chunk = encode_chunk(&entries, MAX_CHUNK_NDJSON_BYTES).unwrap();
+        assert!(
+            chunk.entries < 1000 && chunk.entries > 50,
+            "{}",
+            chunk.entries
+        );
+        assert!(chunk.ndjson_bytes <= MAX_CHUNK_NDJSON_BYTES);
+        assert_eq!(decode_chunk(&chunk.bytes).unwrap().len(), chunk.entries);
     }
 }

@@ -1,12 +1,14 @@
 //! Who is calling: tokens from the cookie or `Authorization: Bearer`, verified locally.
 
-use aurora_auth::{cookie_values, SubjectKind, TokenError, Validation, VerificationKeySet};
+use aurora_auth::{
+    cookie_values, SubjectKind, TokenError, Validation, VerificationKeySet, VerifiedTokens,
+};
 
 use crate::config::Config;
 use crate::error::AppError;
 
-/// Most tokens tried per request: each costs a signature check, so a request stuffed with
-/// cookies cannot buy unbounded CPU.
+/// Most tokens tried per request: each new one costs a signature check, so a request stuffed
+/// with cookies cannot buy unbounded CPU.
 const MAX_CANDIDATES: usize = 4;
 
 /// A caller whose token verified, with the kind this route needs.
@@ -77,18 +79,20 @@ fn bearer_token(header: &str) -> Option<&str> {
 }
 
 /// Verifies the candidate tokens at `now` (Unix seconds) and returns the first caller of the
-/// `needed` kind.
+/// `needed` kind. A token in `verified` (this key set's cache) skips the signature check;
+/// its claims are checked again like any other's.
 pub fn authenticate(
     credentials: Credentials<'_>,
     cookie_name: &str,
     keys: &VerificationKeySet,
+    verified: &mut VerifiedTokens,
     rules: &Validation,
     needed: SubjectKind,
     now: i64,
 ) -> Result<Caller, Denial> {
     let mut denial = Denial::Missing;
     for token in credentials.candidates(cookie_name) {
-        match keys.verify(token, rules, now) {
+        match keys.verify_cached(token, rules, now, verified) {
             Ok(claims) if claims.kind == needed => {
                 return Ok(Caller {
                     sub: claims.sub,
@@ -173,17 +177,31 @@ mod tests {
         authorization: Option<&str>,
         needed: SubjectKind,
     ) -> Result<Caller, Denial> {
+        let mut verified = VerifiedTokens::new(16);
+        check_with(&mut verified, cookie, authorization, needed, NOW)
+    }
+
+    /// [`check`] with a cache kept by the caller, at `now`.
+    fn check_with(
+        verified: &mut VerifiedTokens,
+        cookie: Option<&str>,
+        authorization: Option<&str>,
+        needed: SubjectKind,
+        now: i64,
+    ) -> Result<Caller, Denial> {
         let credentials = Credentials {
             cookie_header: cookie,
             authorization,
         };
+        let keys = keys().verification_keys();
         authenticate(
             credentials,
             "logging_token",
-            &keys().verification_keys(),
+            &keys,
+            verified,
             &rules(),
             needed,
-            NOW,
+            now,
         )
     }
 
@@ -243,6 +261,81 @@ mod tests {
         let header = format!("Bearer {user}");
         let denial = check(None, Some(&header), SubjectKind::User).unwrap_err();
         assert!(matches!(denial, Denial::Invalid(_)), "{denial:?}");
+    }
+
+    /// The token with one character of its part `part` (0 header, 1 payload, 2 signature)
+    /// changed.
+    fn tampered(token: &str, part: usize) -> String {
+        let mut parts: Vec<String> = token.split('.').map(String::from).collect();
+        let target = &mut parts[part];
+        let last = target.pop().unwrap();
+        target.push(if last == 'A' { 'B' } else { 'A' });
+        parts.join(".")
+    }
+
+    #[test]
+    fn a_tampered_copy_of_a_cached_token_is_still_refused() {
+        let mut verified = VerifiedTokens::new(16);
+        let user = token(SubjectKind::User, "logging-service", NOW + 300);
+        let header = format!("Bearer {user}");
+        let caller = check_with(&mut verified, None, Some(&header), SubjectKind::User, NOW);
+        assert_eq!(caller.unwrap().sub, "user-1");
+        assert_eq!(verified.len(), 1, "the token is remembered");
+        let again = check_with(&mut verified, None, Some(&header), SubjectKind::User, NOW);
+        assert!(again.is_ok(), "and accepted again");
+
+        for part in 0..3 {
+            let copy = format!("Bearer {}", tampered(&user, part));
+            let denial =
+                check_with(&mut verified, None, Some(&copy), SubjectKind::User, NOW).unwrap_err();
+            assert!(
+                matches!(denial, Denial::Invalid(_)),
+                "part {part}: {denial:?}"
+            );
+        }
+        assert_eq!(verified.len(), 1, "refused tokens are not remembered");
+    }
+
+    #[test]
+    fn a_cached_token_is_refused_once_it_expires() {
+        let mut verified = VerifiedTokens::new(16);
+        let exp = NOW + 300;
+        let header = format!(
+            "Bearer {}",
+            token(SubjectKind::User, "logging-service", exp)
+        );
+        let at = |verified: &mut VerifiedTokens, now| {
+            check_with(verified, None, Some(&header), SubjectKind::User, now)
+        };
+        assert!(at(&mut verified, NOW).is_ok());
+        assert_eq!(verified.len(), 1);
+        let leeway = rules().leeway;
+        assert!(
+            at(&mut verified, exp + leeway - 1).is_ok(),
+            "within the leeway"
+        );
+        assert_eq!(
+            at(&mut verified, exp + leeway + 1),
+            Err(Denial::Invalid(TokenError::Expired))
+        );
+
+        // A cached service token still has the kind it was signed with.
+        let service = format!(
+            "Bearer {}",
+            token(SubjectKind::Service, "logging-service", exp)
+        );
+        let as_service = check_with(
+            &mut verified,
+            None,
+            Some(&service),
+            SubjectKind::Service,
+            NOW,
+        );
+        assert!(as_service.is_ok());
+        assert_eq!(
+            check_with(&mut verified, None, Some(&service), SubjectKind::User, NOW),
+            Err(Denial::WrongKind(SubjectKind::Service))
+        );
     }
 
     #[test]

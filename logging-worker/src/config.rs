@@ -2,9 +2,8 @@
 
 use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
 
-use aurora_auth::{Validation, VerificationKeySet};
+use aurora_auth::{Validation, VerificationKeySet, VerifiedTokens};
 use worker::{Env, Url};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
@@ -130,35 +129,57 @@ fn is_cookie_name_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
-thread_local! {
-    /// The parsed key set of this isolate, with the secret text it was parsed from: a new
-    /// secret (after a rotation) is parsed again; otherwise requests reuse it.
-    static KEYS: RefCell<Option<(String, Rc<VerificationKeySet>)>> = const { RefCell::new(None) };
+/// Verified tokens remembered per isolate: enough for every person and service active at
+/// once, and a bounded memory (a token is at most 8 KiB).
+const VERIFIED_TOKENS: usize = 1024;
+
+/// The parsed key set of this isolate, the secret text it was parsed from and the tokens
+/// verified with it. A new secret (after a rotation) is parsed again with an empty cache, so
+/// that a token of a retired key is not taken on the old set's word.
+struct CachedKeys {
+    source: String,
+    keys: VerificationKeySet,
+    verified: VerifiedTokens,
 }
 
-/// The verification key set from the `VERIFICATION_KEYS` secret (a JWKS), cached.
-pub fn verification_keys(env: &Env) -> Result<Rc<VerificationKeySet>, ConfigError> {
+thread_local! {
+    static KEYS: RefCell<Option<CachedKeys>> = const { RefCell::new(None) };
+}
+
+/// Runs `verify` with the verification key set from the `VERIFICATION_KEYS` secret (a JWKS)
+/// and its cache of verified tokens, both kept for the isolate's life.
+pub fn with_verification_keys<T>(
+    env: &Env,
+    verify: impl FnOnce(&VerificationKeySet, &mut VerifiedTokens) -> T,
+) -> Result<T, ConfigError> {
     let secret = env
         .secret("VERIFICATION_KEYS")
         .map(|value| value.to_string())
         .map_err(|_| ConfigError("the secret VERIFICATION_KEYS is not set".into()))?;
-    parse_keys_cached(&secret)
+    with_keys_cached(&secret, verify)
 }
 
-fn parse_keys_cached(jwks: &str) -> Result<Rc<VerificationKeySet>, ConfigError> {
-    let cached = KEYS.with_borrow(|slot| match slot {
-        Some((source, keys)) if source == jwks => Some(Rc::clone(keys)),
-        _ => None,
-    });
-    if let Some(keys) = cached {
-        return Ok(keys);
-    }
-    // KeyError's text names what is wrong with the set, never key material.
-    let keys = VerificationKeySet::from_jwks(jwks)
-        .map_err(|err| ConfigError(format!("VERIFICATION_KEYS is not a usable key set: {err}")))?;
-    let keys = Rc::new(keys);
-    KEYS.set(Some((jwks.to_owned(), Rc::clone(&keys))));
-    Ok(keys)
+fn with_keys_cached<T>(
+    jwks: &str,
+    verify: impl FnOnce(&VerificationKeySet, &mut VerifiedTokens) -> T,
+) -> Result<T, ConfigError> {
+    KEYS.with_borrow_mut(|slot| {
+        let cached = match slot.take() {
+            Some(cached) if cached.source == jwks => slot.insert(cached),
+            _ => {
+                // KeyError's text names what is wrong with the set, never key material.
+                let keys = VerificationKeySet::from_jwks(jwks).map_err(|err| {
+                    ConfigError(format!("VERIFICATION_KEYS is not a usable key set: {err}"))
+                })?;
+                slot.insert(CachedKeys {
+                    source: jwks.to_owned(),
+                    keys,
+                    verified: VerifiedTokens::new(VERIFIED_TOKENS),
+                })
+            }
+        };
+        Ok(verify(&cached.keys, &mut cached.verified))
+    })
 }
 
 #[cfg(test)]
@@ -243,8 +264,54 @@ mod tests {
 
     #[test]
     fn a_bad_key_set_is_refused_without_echoing_it() {
-        let err = parse_keys_cached(r#"{"keys":[{"kty":"OKP","x":"c2VjcmV0"}]}"#).unwrap_err();
+        let jwks = r#"{"keys":[{"kty":"OKP","x":"c2VjcmV0"}]}"#;
+        let err = with_keys_cached(jwks, |_, _| ()).unwrap_err();
         assert!(!err.to_string().contains("c2VjcmV0"), "{err}");
-        assert!(parse_keys_cached("not json").is_err());
+        assert!(with_keys_cached("not json", |_, _| ()).is_err());
+    }
+
+    #[test]
+    fn a_new_key_set_starts_a_new_cache_of_verified_tokens() {
+        use aurora_auth::{Claims, SigningKey, SigningKeySet, SubjectKind, TokenError};
+
+        let now = 1_776_679_200;
+        let signer = |kid: &str, seed: u8| {
+            let key = SigningKey::ed25519_from_seed(kid, &[seed; 32]).unwrap();
+            SigningKeySet::new(key, None).unwrap()
+        };
+        let (old, new) = (signer("old", 1), signer("new", 2));
+        let jwks = |set: &SigningKeySet| set.public_jwks();
+        let rules = load(&vars()).unwrap().validation();
+        let token = old
+            .sign(&Claims {
+                iss: rules.issuer.clone(),
+                sub: "ann".into(),
+                aud: rules.audience.clone(),
+                iat: now,
+                exp: now + 300,
+                nbf: None,
+                jti: None,
+                kind: SubjectKind::User,
+            })
+            .unwrap();
+        let verify = |keys: &VerificationKeySet, verified: &mut VerifiedTokens| {
+            (
+                keys.verify_cached(&token, &rules, now, verified),
+                verified.len(),
+            )
+        };
+
+        let (claims, cached) = with_keys_cached(&jwks(&old), verify).unwrap();
+        assert_eq!((claims.unwrap().sub.as_str(), cached), ("ann", 1));
+        let (again, cached) = with_keys_cached(&jwks(&old), verify).unwrap();
+        assert_eq!(
+            (again.is_ok(), cached),
+            (true, 1),
+            "the same set keeps its cache"
+        );
+
+        // After a rotation that retires the old key, its token is refused, not remembered.
+        let (rotated, cached) = with_keys_cached(&jwks(&new), verify).unwrap();
+        assert_eq!((rotated, cached), (Err(TokenError::UnknownKeyId), 0));
     }
 }

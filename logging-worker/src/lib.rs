@@ -85,7 +85,6 @@ fn authenticate(
     needed: SubjectKind,
     now: i64,
 ) -> Result<Caller, AppError> {
-    let keys = config::verification_keys(env)?;
     let headers = req.headers();
     let cookie = headers.get("Cookie")?;
     let authorization = headers.get("Authorization")?;
@@ -93,14 +92,18 @@ fn authenticate(
         cookie_header: cookie.as_deref(),
         authorization: authorization.as_deref(),
     };
-    let verdict = auth::authenticate(
-        credentials,
-        &config.token_cookie,
-        &keys,
-        &config.validation(),
-        needed,
-        now.div_euclid(1000),
-    );
+    let rules = config.validation();
+    let verdict = config::with_verification_keys(env, |keys, verified| {
+        auth::authenticate(
+            credentials,
+            &config.token_cookie,
+            keys,
+            verified,
+            &rules,
+            needed,
+            now.div_euclid(1000),
+        )
+    })?;
     let denial = match verdict {
         Ok(caller) => return Ok(caller),
         Err(denial) => denial,

@@ -373,12 +373,32 @@ pub fn d1_statement(filters: &Filters, position: Option<&Position>, limit: usize
 /// Chunks come ordered by their nearest edge to the cursor (`last_ts` descending going
 /// older, `first_ts` ascending going newer). A chunk is read only while it could still hold
 /// an entry of the page: once `limit + 1` candidates all lie strictly beyond a chunk's edge,
-/// no later chunk can contribute. When the chunk budget runs out first, the page stops at
-/// the first unread chunk's edge and its continuation cursor points there, so nothing is
-/// skipped: the next page starts where certainty ended.
+/// no later chunk can contribute.
+///
+/// # Why paging always moves on and returns every entry once
+///
+/// A chunk *spans* the cursor when it may hold entries on both sides of it: going older
+/// `last_ts >= cursor.ts`, going newer `first_ts <= cursor.ts`. Every spanning chunk is read,
+/// whatever the budget; the budget counts only chunks lying wholly past the cursor. A page
+/// then ends in one of three ways:
+///
+/// - More than `limit` candidates: the page is the first `limit` of them and the next cursor
+///   is the last one kept, strictly past this cursor like every candidate.
+/// - The budget runs out at an unread chunk with edge `e`: the page is every entry strictly
+///   nearer than `e` (complete, as every unread chunk's edge is at `e` or beyond and D1 gave
+///   its rows in order), and the next cursor is `(e, MAX_ID)` going older, `(e, 0)` going
+///   newer: exactly the rest. That chunk lies wholly past the cursor, so `e` is strictly past
+///   `cursor.ts` and the cursor moves on by at least a millisecond, even if the page is empty.
+/// - Neither: everything past the cursor was read, and this is the last page.
+///
+/// So each page holds exactly the entries between its cursor and the next, pages tile the
+/// order, and paging ends. Spanning chunks must not count against the budget: with more of
+/// them than the budget (one per service logging in the same hour), each page would read the
+/// same ones again and stop at the same edge, with the same cursor, forever.
 #[derive(Debug)]
 pub struct Merge {
     direction: Direction,
+    cursor: Option<Cursor>,
     limit: usize,
     budget: usize,
     read: usize,
@@ -389,15 +409,18 @@ pub struct Merge {
 }
 
 impl Merge {
+    /// A merge of the page past `position` (the newest entries when `None`): `rows` from D1,
+    /// `chunks` from [`archive::chunks_statement`], at most `budget` of them past the cursor.
     pub fn new(
-        direction: Direction,
+        position: Option<Position>,
         limit: usize,
         rows: Vec<Entry>,
         chunks: Vec<ChunkRef>,
         budget: usize,
     ) -> Self {
         Self {
-            direction,
+            direction: position.map_or(Direction::Older, |p| p.direction),
+            cursor: position.map(|p| p.cursor),
             limit,
             budget,
             read: 0,
@@ -413,6 +436,16 @@ impl Merge {
         match self.direction {
             Direction::Older => chunk.last_ts,
             Direction::Newer => chunk.first_ts,
+        }
+    }
+
+    /// Whether the chunk may hold entries on both sides of the cursor: then it is read
+    /// whatever the budget (see the type's documentation).
+    fn spans_cursor(&self, chunk: &ChunkRef) -> bool {
+        match (self.direction, self.cursor) {
+            (_, None) => false,
+            (Direction::Older, Some(cursor)) => chunk.last_ts >= cursor.ts,
+            (Direction::Newer, Some(cursor)) => chunk.first_ts <= cursor.ts,
         }
     }
 
@@ -448,13 +481,17 @@ impl Merge {
             self.done = true;
             return None;
         };
+        // Keeps the candidates to `limit + 1` however many chunks are read.
+        self.sort();
+        if self.spans_cursor(&chunk) {
+            return Some(chunk);
+        }
         let edge = self.edge(&chunk);
         if self.read == self.budget {
             self.boundary = Some(edge);
             self.done = true;
             return None;
         }
-        self.sort();
         if let Some(last) = self.candidates.get(self.limit) {
             if self.before_edge(last.ts, edge) {
                 self.done = true;
@@ -525,10 +562,11 @@ pub async fn fetch_page(
         .await?
         .results::<Row>()?;
     let rows: Vec<Entry> = rows.into_iter().filter_map(Row::into_entry).collect();
+    // Every chunk spanning the cursor, and one past the budget to know where reading stopped.
     let chunks = archive::chunks_for(db, filters, position.as_ref(), chunk_budget + 1).await?;
 
     let direction = position.map_or(Direction::Older, |p| p.direction);
-    let mut merge = Merge::new(direction, limit, rows, chunks, chunk_budget);
+    let mut merge = Merge::new(position, limit, rows, chunks, chunk_budget);
     while let Some(chunk) = merge.next_chunk() {
         let entries = archive::read_chunk(bucket, &chunk.object_key).await?;
         merge.add(
@@ -538,6 +576,24 @@ pub async fn fetch_page(
         );
     }
     let (mut entries, next) = merge.finish();
+    // What the merge guarantees (see `Merge`), checked: a cursor that does not move on would
+    // have a client, or the export, fetch the same page forever.
+    let advances = |next: &Cursor| match position {
+        None => true,
+        Some(Position {
+            direction: Direction::Older,
+            cursor,
+        }) => *next < cursor,
+        Some(Position {
+            direction: Direction::Newer,
+            cursor,
+        }) => *next > cursor,
+    };
+    if next.as_ref().is_some_and(|next| !advances(next)) {
+        return Err(AppError::Internal(format!(
+            "paging did not advance past {position:?}"
+        )));
+    }
 
     let edge = |entry: Option<&Entry>| entry.map(|e| Cursor { ts: e.ts, id: e.id });
     let (older, newer) = match direction {
@@ -679,6 +735,7 @@ fn export(env: &Env, query: Query) -> Result<Response, AppError> {
             }));
             worker::Error::RustError(String::from("export failed"))
         })?;
+        // `fetch_page` refuses a page whose cursor does not move on, so the loop ends.
         let mut out = Vec::new();
         for entry in &page.entries {
             serde_json::to_writer(&mut out, &ApiEntry::from(entry))?;
@@ -825,13 +882,7 @@ mod tests {
     #[test]
     fn a_merge_reads_only_chunks_that_can_reach_the_page() {
         let rows: Vec<Entry> = (0..5).map(|i| entry(100 + i, 1_000 + i)).collect();
-        let mut merge = Merge::new(
-            Direction::Older,
-            3,
-            rows,
-            vec![chunk(10, 20), chunk(1, 5)],
-            16,
-        );
+        let mut merge = Merge::new(None, 3, rows, vec![chunk(10, 20), chunk(1, 5)], 16);
         assert_eq!(
             merge.next_chunk(),
             None,
@@ -848,13 +899,7 @@ mod tests {
     #[test]
     fn a_merge_interleaves_and_deduplicates() {
         let rows = vec![entry(10, 50), entry(7, 30)];
-        let mut merge = Merge::new(
-            Direction::Older,
-            10,
-            rows,
-            vec![chunk(20, 40), chunk(1, 10)],
-            16,
-        );
+        let mut merge = Merge::new(None, 10, rows, vec![chunk(20, 40), chunk(1, 10)], 16);
         let first = merge.next_chunk().unwrap();
         assert_eq!(first.last_ts, 40);
         merge.add([entry(8, 40), entry(7, 30)]);
@@ -869,7 +914,7 @@ mod tests {
     #[test]
     fn equal_timestamps_do_not_stop_a_merge_early() {
         let rows = vec![entry(5, 100), entry(4, 100)];
-        let mut merge = Merge::new(Direction::Older, 1, rows, vec![chunk(100, 100)], 16);
+        let mut merge = Merge::new(None, 1, rows, vec![chunk(100, 100)], 16);
         assert!(
             merge.next_chunk().is_some(),
             "the chunk may hold ts 100 with a larger id"
@@ -880,7 +925,7 @@ mod tests {
     fn a_spent_budget_ends_the_page_at_the_unread_chunk() {
         let rows = vec![entry(50, 500), entry(49, 100)];
         let chunks = vec![chunk(300, 400), chunk(150, 200)];
-        let mut merge = Merge::new(Direction::Older, 10, rows, chunks, 1);
+        let mut merge = Merge::new(None, 10, rows, chunks, 1);
         assert!(merge.next_chunk().is_some());
         merge.add([entry(20, 350)]);
         assert_eq!(merge.next_chunk(), None);
@@ -898,11 +943,189 @@ mod tests {
     #[test]
     fn newer_pages_merge_in_ascending_order() {
         let rows = vec![entry(3, 30), entry(4, 40)];
-        let mut merge = Merge::new(Direction::Newer, 2, rows, vec![chunk(25, 35)], 16);
+        let position = Position {
+            direction: Direction::Newer,
+            cursor: Cursor { ts: 20, id: 0 },
+        };
+        let mut merge = Merge::new(Some(position), 2, rows, vec![chunk(25, 35)], 16);
         assert!(merge.next_chunk().is_some());
         merge.add([entry(2, 26)]);
         let (page, next) = merge.finish();
         assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(next, Some(Cursor { ts: 30, id: 3 }));
+    }
+
+    #[test]
+    fn chunks_spanning_the_cursor_are_read_beyond_the_budget() {
+        let position = Position {
+            direction: Direction::Older,
+            cursor: Cursor {
+                ts: 100,
+                id: MAX_ID,
+            },
+        };
+        let mut chunks: Vec<ChunkRef> = (0..20).map(|_| chunk(50, 150)).collect();
+        chunks.extend([chunk(60, 90), chunk(10, 20)]);
+        let mut merge = Merge::new(Some(position), 1_000, Vec::new(), chunks, 1);
+        let mut read = 0;
+        while merge.next_chunk().is_some() {
+            read += 1;
+        }
+        assert_eq!(read, 21, "the 20 spanning chunks and one past the cursor");
+        let (_, next) = merge.finish();
+        assert_eq!(next, Some(Cursor { ts: 20, id: MAX_ID }));
+    }
+
+    /// An archive for the paging model: entries in D1 and in chunks, each entry in one place.
+    struct Model {
+        rows: Vec<Entry>,
+        chunks: Vec<(ChunkRef, Vec<Entry>)>,
+    }
+
+    impl Model {
+        /// `count` entries with timestamps in `1..=spread` (so many share one), a third in
+        /// D1 and the rest spread over `chunk_count` chunks that overlap one another.
+        fn new(seed: u64, count: i64, spread: i64, chunk_count: u64) -> Self {
+            let mut state = seed;
+            let mut next = move |below: u64| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 33) % below
+            };
+            let mut rows = Vec::new();
+            let mut groups: Vec<Vec<Entry>> = (0..chunk_count).map(|_| Vec::new()).collect();
+            for id in 1..=count {
+                let e = entry(id, 1 + next(spread as u64) as i64);
+                match next(3) {
+                    0 => rows.push(e),
+                    _ => groups[next(chunk_count) as usize].push(e),
+                }
+            }
+            let chunks = groups
+                .into_iter()
+                .enumerate()
+                .filter(|(_, entries)| !entries.is_empty())
+                .map(|(i, entries)| {
+                    let first_ts = entries.iter().map(|e| e.ts).min().unwrap();
+                    let last_ts = entries.iter().map(|e| e.ts).max().unwrap();
+                    let object_key = format!("k{i:03}");
+                    let chunk = ChunkRef {
+                        object_key,
+                        first_ts,
+                        last_ts,
+                    };
+                    (chunk, entries)
+                })
+                .collect();
+            Self { rows, chunks }
+        }
+
+        /// What the index statement selects: the chunks spanning the cursor, then at most
+        /// `limit` wholly past it, nearest first.
+        fn select(&self, position: Option<Position>, limit: usize) -> Vec<ChunkRef> {
+            let direction = position.map_or(Direction::Older, |p| p.direction);
+            let edge = |c: &ChunkRef| match direction {
+                Direction::Older => -c.last_ts,
+                Direction::Newer => c.first_ts,
+            };
+            let mut all: Vec<ChunkRef> = self.chunks.iter().map(|(c, _)| c.clone()).collect();
+            all.sort_by(|a, b| (edge(a), &a.object_key).cmp(&(edge(b), &b.object_key)));
+            let Some(Position { direction, cursor }) = position else {
+                all.truncate(limit);
+                return all;
+            };
+            let (spanning, past): (Vec<ChunkRef>, Vec<ChunkRef>) = all
+                .into_iter()
+                .filter(|c| match direction {
+                    Direction::Older => c.first_ts <= cursor.ts,
+                    Direction::Newer => c.last_ts >= cursor.ts,
+                })
+                .partition(|c| match direction {
+                    Direction::Older => c.last_ts >= cursor.ts,
+                    Direction::Newer => c.first_ts <= cursor.ts,
+                });
+            spanning
+                .into_iter()
+                .chain(past.into_iter().take(limit))
+                .collect()
+        }
+
+        /// One page, as `fetch_page` makes it.
+        fn page(
+            &self,
+            position: Option<Position>,
+            limit: usize,
+            budget: usize,
+        ) -> (Vec<Entry>, Option<Cursor>) {
+            let admits = |e: &Entry| position.is_none_or(|p| p.admits(e));
+            let mut rows: Vec<Entry> = self.rows.iter().filter(|e| admits(e)).cloned().collect();
+            rows.sort_by_key(|e| (e.ts, e.id));
+            if position.is_none_or(|p| p.direction == Direction::Older) {
+                rows.reverse();
+            }
+            rows.truncate(limit + 1);
+            let chunks = self.select(position, budget + 1);
+            let mut merge = Merge::new(position, limit, rows, chunks, budget);
+            while let Some(chunk) = merge.next_chunk() {
+                let (_, entries) = self
+                    .chunks
+                    .iter()
+                    .find(|(c, _)| c.object_key == chunk.object_key)
+                    .unwrap();
+                merge.add(entries.iter().filter(|e| admits(e)).cloned());
+            }
+            merge.finish()
+        }
+
+        /// Every page from `start` on, each page's ids in its own order.
+        fn walk(&self, start: Option<Position>, limit: usize, budget: usize) -> Vec<i64> {
+            let direction = start.map_or(Direction::Older, |p| p.direction);
+            let (mut position, mut ids, mut pages) = (start, Vec::new(), 0);
+            loop {
+                let (entries, next) = self.page(position, limit, budget);
+                ids.extend(entries.iter().map(|e| e.id));
+                pages += 1;
+                assert!(pages < 10_000, "paging does not end");
+                let Some(cursor) = next else { return ids };
+                if let Some(p) = position {
+                    match direction {
+                        Direction::Older => assert!(cursor < p.cursor, "{cursor:?} {p:?}"),
+                        Direction::Newer => assert!(cursor > p.cursor, "{cursor:?} {p:?}"),
+                    }
+                }
+                position = Some(Position { direction, cursor });
+            }
+        }
+    }
+
+    #[test]
+    fn paging_through_overlapping_chunks_returns_every_entry_once_both_ways() {
+        for seed in 0..12 {
+            // Many chunks over one short span: far more overlap any instant than a budget.
+            let model = Model::new(seed, 400, 1 + 60 * (seed as i64 % 3), 5 + seed * 4);
+            let mut all: Vec<Entry> = model
+                .rows
+                .iter()
+                .chain(model.chunks.iter().flat_map(|(_, entries)| entries))
+                .cloned()
+                .collect();
+            all.sort_by_key(|e| (e.ts, e.id));
+            let ascending: Vec<i64> = all.iter().map(|e| e.id).collect();
+            let descending: Vec<i64> = ascending.iter().rev().copied().collect();
+            let oldest = Position {
+                direction: Direction::Newer,
+                cursor: Cursor { ts: 0, id: 0 },
+            };
+            for (limit, budget) in [(1, 1), (3, 2), (7, 1), (50, 3), (1000, 16)] {
+                let why = format!("seed {seed}, limit {limit}, budget {budget}");
+                assert_eq!(model.walk(None, limit, budget), descending, "older: {why}");
+                assert_eq!(
+                    model.walk(Some(oldest), limit, budget),
+                    ascending,
+                    "newer: {why}"
+                );
+            }
+        }
     }
 }

@@ -22,11 +22,15 @@ export async function makeKey(kid = "test-key-1") {
 /**
  * Starts the system with the logging worker trusting `key` (and any extra
  * bindings). Returns the system plus token helpers bound to that key.
+ * `LOGGING_SCRIPT` in the environment runs another build of the worker (to
+ * see a spec fail against the code before a fix, say).
  */
 export async function startLogging({ logging = {}, key } = {}) {
   key ??= await makeKey();
+  const script = process.env.LOGGING_SCRIPT;
   const system = await startSystem({
     logging: { VERIFICATION_KEYS: JSON.stringify({ keys: [key.jwk] }), ...logging },
+    scripts: script ? { logging: script } : {},
   });
   const token = (options) => mintToken(key, options);
   return {
