@@ -235,6 +235,10 @@ fn results(
             div.empty {
                 @if !anything_stored {
                     p { "No log entries have been stored yet." }
+                } @else if page.older.is_some() {
+                    // A page cut short at an archive chunk it had no budget to read.
+                    p { "Nothing in this stretch of time. Older entries may still match: "
+                        "follow “Older →”." }
                 } @else if paged {
                     p { "No more entries in this direction." }
                 } @else if raw.has_filters() {
