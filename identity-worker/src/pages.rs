@@ -134,7 +134,9 @@ pub fn confirm_logout(username: Option<&str>, csrf: &str, redirect_url: Option<&
         html! {
             h1 { "Sign out" }
             @match username {
-                Some(name) => p.lead { "Sign out " strong { (name) } " from every aurorahours.com service?" },
+                Some(name) => p.lead {
+                    "Sign out " strong { (name) } " from every aurorahours.com service?"
+                },
                 None => p.lead { "Sign out from every aurorahours.com service?" },
             }
             (logout_form(csrf, redirect_url, "Sign out"))

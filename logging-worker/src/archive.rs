@@ -3,7 +3,8 @@
 //! # Why a run can stop anywhere without losing or duplicating an entry
 //!
 //! One chunk holds entries of one service and one UTC hour, at most
-//! [`MAX_ENTRIES_PER_CHUNK`] and [`MAX_CHUNK_NDJSON_BYTES`], and its key is derived from exactly the ids it holds
+//! [`MAX_ENTRIES_PER_CHUNK`] of them in at most [`MAX_CHUNK_NDJSON_BYTES`], and its key is
+//! derived from exactly the ids it holds
 //! (`logs/YYYY/MM/DD/HH/<service>/<first id>-<last id>-<hash of all ids>.ndjson.gz`). Rows
 //! are never updated and ids are never reused (`AUTOINCREMENT`), so the same key always
 //! means the same bytes. Moving a chunk is three steps:
