@@ -79,14 +79,17 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
         .map(|s| s.audience.clone());
 
     let username = fields.username.trim();
-    let user_key = format!("user:{}", username.to_ascii_lowercase());
+    // No username is longer than this, so a longer one is cut for the throttle
+    // key and the audit line, which then stay bounded.
+    let shown: String = username.chars().take(MAX_USERNAME_LEN).collect();
+    let user_key = format!("user:{}", shown.to_ascii_lowercase());
     let addr_key = format!("addr:{}", ctx.client_addr);
     let since = ctx.now - THROTTLE_WINDOW;
     let attempt = store::begin_attempt(&ctx.db, [&user_key, &addr_key], ctx.now, since).await?;
     if let Some(retry_after) = throttled(ctx, &attempt, &user_key) {
         store::withdraw_attempt(&ctx.db, &attempt).await?;
         Audit::new("login", "throttled", &ctx.request_id)
-            .with("user", username)
+            .with("user", shown.as_str())
             .with("service", audience.clone())
             .with("retry_after", retry_after)
             .emit();
@@ -111,7 +114,7 @@ pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
         None => {
             // The attempt's rows stay: they are this failure's record.
             Audit::new("login", "failure", &ctx.request_id)
-                .with("user", username)
+                .with("user", shown.as_str())
                 .with("service", audience)
                 .emit();
             return form_page(
