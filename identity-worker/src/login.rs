@@ -59,19 +59,9 @@ struct LoginFields {
 
 /// `POST /login`: CSRF, then the return address, then the throttle, then the credentials.
 pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
-    let fields = match form::<LoginFields>(req).await? {
-        Ok(fields) => fields,
-        Err(_) => return expired(ctx, req, "unreadable_form"),
-    };
-
-    if let Err(failure) = csrf::check(&ctx.config, req, fields.csrf_token.as_deref()) {
-        return expired(ctx, req, failure.reason());
-    }
-
-    let services = store::services(&ctx.db).await?;
-    let target = match checked_target(ctx, fields.redirect_url.as_deref(), &services) {
-        Ok(target) => target,
-        Err(page) => return page,
+    let (fields, services, target) = match accept_form::<LoginFields>(ctx, req).await? {
+        Ok(accepted) => accepted,
+        Err(page) => return Ok(page),
     };
     let audience = target
         .as_ref()
@@ -300,6 +290,44 @@ fn signed_in_page(
         .collect();
     let page = pages::signed_in(username, &csrf, &links);
     with_cookies(html(200, page)?, &[csrf_cookie])
+}
+
+/// A form posted to this worker: it carries a CSRF token and maybe a return address.
+pub trait PostedForm: serde::de::DeserializeOwned {
+    /// The form's `csrf_token`.
+    fn csrf_token(&self) -> Option<&str>;
+    /// The form's `redirect_url`.
+    fn redirect_url(&self) -> Option<&str>;
+}
+
+impl PostedForm for LoginFields {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+    fn redirect_url(&self) -> Option<&str> {
+        self.redirect_url.as_deref()
+    }
+}
+
+/// Reads a posted form and checks it in the order every POST here needs:
+/// the body, then CSRF, then the return address. Returns the fields, the
+/// registered services and the target, or the page that refuses the form.
+pub async fn accept_form<T: PostedForm>(
+    ctx: &Ctx,
+    req: &mut Request,
+) -> AppResult<Result<(T, Vec<Service>, Option<ReturnTarget>), Response>> {
+    let fields = match form::<T>(req).await? {
+        Ok(fields) => fields,
+        Err(_) => return expired(ctx, req, "unreadable_form").map(Err),
+    };
+    if let Err(failure) = csrf::check(&ctx.config, req, fields.csrf_token()) {
+        return expired(ctx, req, failure.reason()).map(Err);
+    }
+    let services = store::services(&ctx.db).await?;
+    match checked_target(ctx, fields.redirect_url(), &services) {
+        Ok(target) => Ok(Ok((fields, services, target))),
+        Err(page) => page.map(Err),
+    }
 }
 
 /// The checked return target of a `redirect_url` (none when absent or empty),

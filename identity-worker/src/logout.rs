@@ -7,9 +7,9 @@ use worker::{Request, Response};
 use crate::audit::Audit;
 use crate::csrf;
 use crate::http::{html, see_other, with_cookies, AppResult};
-use crate::login::{checked_target, expired, HOME};
+use crate::login::{accept_form, checked_target, PostedForm, HOME};
 use crate::pages;
-use crate::request::{form, query, Ctx};
+use crate::request::{query, Ctx};
 use crate::return_target::ReturnTarget;
 use crate::session;
 use crate::store;
@@ -41,21 +41,21 @@ struct LogoutFields {
     redirect_url: Option<String>,
 }
 
+impl PostedForm for LogoutFields {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+    fn redirect_url(&self) -> Option<&str> {
+        self.redirect_url.as_deref()
+    }
+}
+
 /// `POST /logout`: revokes the session in D1 and clears the session cookie
 /// and every service's token cookie with the attributes they were set with.
 pub async fn submit(ctx: &Ctx, req: &mut Request) -> AppResult<Response> {
-    let fields = match form::<LogoutFields>(req).await? {
-        Ok(fields) => fields,
-        Err(_) => return expired(ctx, req, "unreadable_form"),
-    };
-    if let Err(failure) = csrf::check(&ctx.config, req, fields.csrf_token.as_deref()) {
-        return expired(ctx, req, failure.reason());
-    }
-
-    let services = store::services(&ctx.db).await?;
-    let target = match checked_target(ctx, fields.redirect_url.as_deref(), &services) {
-        Ok(target) => target,
-        Err(page) => return page,
+    let (_, services, target) = match accept_form::<LogoutFields>(ctx, req).await? {
+        Ok(accepted) => accepted,
+        Err(page) => return Ok(page),
     };
 
     let current = session::current(ctx, req).await?;
